@@ -1,0 +1,58 @@
+/** Accuracy, per-class accuracy and confusion matrix of a model on a labelled image set. */
+
+import type { ModelMetrics } from '@inkling/protocol';
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_PIXELS } from './mnist.js';
+
+export interface ImageSet {
+  /** `count` images of 784 values: bytes 0–255 or floats in [0, 1] (white ink on black). */
+  images: Uint8Array | Float32Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+export interface Evaluation {
+  accuracy: number;
+  perClassAccuracy: number[];
+  confusionMatrix: number[][];
+}
+
+export function toFloatImages(images: Uint8Array | Float32Array, start: number, count: number): Float32Array {
+  const out = new Float32Array(count * IMAGE_PIXELS);
+  const offset = start * IMAGE_PIXELS;
+  const scale = images instanceof Uint8Array ? 1 / 255 : 1;
+  for (let i = 0; i < out.length; i++) out[i] = (images[offset + i] ?? 0) * scale;
+  return out;
+}
+
+export function evaluateModel(model: tf.LayersModel, set: ImageSet, batchSize = 1000): Evaluation {
+  const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+  for (let start = 0; start < set.count; start += batchSize) {
+    const n = Math.min(batchSize, set.count - start);
+    const predicted = tf.tidy(() => {
+      const x = tf.tensor4d(toFloatImages(set.images, start, n), [n, 28, 28, 1]);
+      return (model.predict(x) as tf.Tensor).argMax(-1).dataSync();
+    });
+    for (let i = 0; i < n; i++) {
+      const row = confusion[set.labels[start + i] ?? 0];
+      if (row) row[predicted[i] ?? 0] = (row[predicted[i] ?? 0] ?? 0) + 1;
+    }
+  }
+  let correct = 0;
+  const perClassAccuracy = confusion.map((row, c) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    correct += row[c] ?? 0;
+    return total === 0 ? 0 : (row[c] ?? 0) / total;
+  });
+  return { accuracy: set.count === 0 ? 0 : correct / set.count, perClassAccuracy, confusionMatrix: confusion };
+}
+
+export function toMetrics(mnist: Evaluation, user: Evaluation | null, userCount: number): ModelMetrics {
+  return {
+    mnistTestAccuracy: mnist.accuracy,
+    userTestAccuracy: user ? user.accuracy : null,
+    userTestCount: userCount,
+    perClassAccuracy: mnist.perClassAccuracy,
+    confusionMatrix: mnist.confusionMatrix,
+  };
+}

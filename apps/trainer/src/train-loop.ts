@@ -1,0 +1,149 @@
+/**
+ * The training loop: shuffled mini-batches, augmentation, Adam with warm-up then cosine decay, progress
+ * events, cancellation. Runs on whatever backend is active; never builds the model itself.
+ */
+
+import type { TrainingProgress } from '@inkling/protocol';
+import * as tf from '@tensorflow/tfjs';
+import { type AugmentOptions, augmentImage, type Random, seededRandom } from './augment.js';
+import { evaluateModel, type ImageSet } from './evaluate.js';
+import { IMAGE_PIXELS } from './mnist.js';
+
+export interface TrainLoopOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** null disables augmentation. */
+  augment: AugmentOptions | null;
+  /** Evaluated at the end of every epoch when given. */
+  validation?: ImageSet;
+  signal?: AbortSignal;
+  onProgress?: (progress: TrainingProgress) => void;
+  /** Called after each epoch; returning true stops training (e.g. a target accuracy was reached). */
+  stopAfterEpoch?: (progress: Extract<TrainingProgress, { type: 'epoch' }>) => boolean;
+}
+
+export interface TrainLoopResult {
+  epochsRun: number;
+  imagesSeen: number;
+  trainingTimeMs: number;
+  imagesPerSec: number;
+  cancelled: boolean;
+}
+
+function shuffle(indices: Uint32Array, random: Random): void {
+  for (let i = indices.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = indices[i] ?? 0;
+    indices[i] = indices[j] ?? 0;
+    indices[j] = t;
+  }
+}
+
+export function learningRateAt(step: number, totalSteps: number, peak: number): number {
+  const warmup = Math.min(Math.max(1, Math.floor(totalSteps * 0.05)), totalSteps);
+  if (step < warmup) return peak * (0.1 + (0.9 * (step + 1)) / warmup);
+  const progress = (step - warmup) / Math.max(1, totalSteps - warmup);
+  return peak * (0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainLoopOptions): Promise<TrainLoopResult> {
+  const random = seededRandom(o.seed);
+  const optimizer = tf.train.adam(o.learningRate);
+  const batches = Math.ceil(data.count / o.batchSize);
+  const totalSteps = batches * o.epochs;
+  const order = new Uint32Array(data.count).map((_, i) => i);
+  const source = new Float32Array(IMAGE_PIXELS);
+  const scratch = new Float32Array(IMAGE_PIXELS);
+  const started = performance.now();
+  let imagesSeen = 0;
+  let epochsRun = 0;
+  let cancelled = false;
+  const scale = data.images instanceof Uint8Array ? 1 / 255 : 1;
+
+  try {
+    for (let epoch = 1; epoch <= o.epochs && !cancelled; epoch++) {
+      shuffle(order, random);
+      let lossSum = 0;
+      let correct = 0;
+      let seenThisEpoch = 0;
+      for (let b = 0; b < batches; b++) {
+        if (o.signal?.aborted) {
+          cancelled = true;
+          break;
+        }
+        const n = Math.min(o.batchSize, data.count - b * o.batchSize);
+        const xs = new Float32Array(n * IMAGE_PIXELS);
+        const ys = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          const index = order[b * o.batchSize + i] ?? 0;
+          const base = index * IMAGE_PIXELS;
+          for (let p = 0; p < IMAGE_PIXELS; p++) source[p] = (data.images[base + p] ?? 0) * scale;
+          const target = xs.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS);
+          if (o.augment) augmentImage(source, target, scratch, random, o.augment);
+          else target.set(source);
+          ys[i] = data.labels[index] ?? 0;
+        }
+        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(
+          (epoch - 1) * batches + b,
+          totalSteps,
+          o.learningRate,
+        );
+        const [loss, hits] = tf.tidy(() => {
+          const x = tf.tensor4d(xs, [n, 28, 28, 1]);
+          const y = tf.oneHot(tf.tensor1d(ys, 'int32'), 10);
+          let hitCount: tf.Scalar | undefined;
+          const lossValue = optimizer.minimize(() => {
+            const probs = model.apply(x, { training: true }) as tf.Tensor;
+            hitCount = tf.keep(probs.argMax(-1).equal(y.argMax(-1)).sum()) as tf.Scalar;
+            // softmax(log p) = p, so this is the cross-entropy of the model's own probabilities.
+            return tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(probs, 1e-7, 1))) as tf.Scalar;
+          }, true);
+          return [lossValue as tf.Scalar, hitCount as tf.Scalar];
+        });
+        lossSum += (await loss.data())[0] ?? 0;
+        correct += (await hits.data())[0] ?? 0;
+        loss.dispose();
+        hits.dispose();
+        seenThisEpoch += n;
+        imagesSeen += n;
+        const elapsedSec = (performance.now() - started) / 1000;
+        const imagesPerSec = imagesSeen / elapsedSec;
+        const remaining = (o.epochs - epoch) * data.count + (data.count - seenThisEpoch);
+        o.onProgress?.({
+          type: 'batch',
+          epoch,
+          epochs: o.epochs,
+          batch: b + 1,
+          batches,
+          loss: lossSum / (b + 1),
+          accuracy: correct / seenThisEpoch,
+          imagesPerSec,
+          etaSec: remaining / Math.max(imagesPerSec, 1e-9),
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (cancelled) break;
+      epochsRun = epoch;
+      const elapsedSec = (performance.now() - started) / 1000;
+      const imagesPerSec = imagesSeen / elapsedSec;
+      const event: Extract<TrainingProgress, { type: 'epoch' }> = {
+        type: 'epoch',
+        epoch,
+        epochs: o.epochs,
+        loss: lossSum / batches,
+        accuracy: correct / Math.max(1, seenThisEpoch),
+        imagesPerSec,
+        etaSec: ((o.epochs - epoch) * data.count) / Math.max(imagesPerSec, 1e-9),
+        validationAccuracy: o.validation ? evaluateModel(model, o.validation).accuracy : null,
+      };
+      o.onProgress?.(event);
+      if (o.stopAfterEpoch?.(event)) break;
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  const trainingTimeMs = performance.now() - started;
+  return { epochsRun, imagesSeen, trainingTimeMs, imagesPerSec: imagesSeen / (trainingTimeMs / 1000), cancelled };
+}

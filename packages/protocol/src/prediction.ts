@@ -1,0 +1,31 @@
+/** What the recognizer says about a board: the number read left to right, and each digit's details. */
+import { z } from 'zod';
+import { BoxSchema } from './drawing.js';
+
+/** Below this confidence a digit (or the whole number) is shown as "not sure". */
+export const LOW_CONFIDENCE = 0.6;
+
+export const DigitPredictionSchema = z.object({
+  digit: z.number().int().min(0).max(9),
+  /** Probability of `digit`, in [0, 1]. */
+  confidence: z.number().min(0).max(1),
+  /** The 10 class probabilities, index = digit. */
+  probabilities: z.array(z.number().min(0).max(1)).length(10),
+  /** Where this digit's strokes lie on the board (board units). */
+  box: BoxSchema,
+  /** Ids of the strokes that form this digit. */
+  strokeIds: z.array(z.string()),
+});
+export type DigitPrediction = z.infer<typeof DigitPredictionSchema>;
+
+export const RecognitionSchema = z.object({
+  /** The digits read left to right ("2026"); "" for an empty board. */
+  text: z.string(),
+  digits: z.array(DigitPredictionSchema),
+  /** Probability that the whole number is right: the product of the digits' confidences (1 when empty). */
+  confidence: z.number().min(0).max(1),
+  /** True when `confidence` is below LOW_CONFIDENCE: the UI says "not sure". */
+  lowConfidence: z.boolean(),
+  modelVersion: z.string(),
+});
+export type Recognition = z.infer<typeof RecognitionSchema>;

@@ -1,0 +1,53 @@
+/**
+ * Picks the fastest TensorFlow.js backend available in this process: the native `tensorflow` backend when
+ * the optional `@tensorflow/tfjs-node` package is installed, else `wasm` (with fast convolution gradients
+ * registered so it can train). The pure-JS `cpu` backend is only used when explicitly asked for.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerBatchNormGradient } from './batchnorm-gradient.js';
+import { registerWasmConvGradients } from './wasm-conv-gradients.js';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+let active: Promise<BackendName> | undefined;
+
+async function tryNative(): Promise<boolean> {
+  try {
+    // Optional dependency: absent wherever its install script could not download libtensorflow.
+    const nativeModule = '@tensorflow/tfjs-node';
+    await import(/* @vite-ignore */ nativeModule);
+    return tf.findBackend('tensorflow') !== null && (await tf.setBackend('tensorflow'));
+  } catch {
+    return false;
+  }
+}
+
+async function useWasm(): Promise<boolean> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  registerWasmConvGradients();
+  registerBatchNormGradient();
+  return tf.setBackend('wasm');
+}
+
+async function select(prefer: BackendName | undefined): Promise<BackendName> {
+  if (prefer === 'cpu') {
+    await tf.setBackend('cpu');
+    return 'cpu';
+  }
+  if (prefer !== 'wasm' && (await tryNative())) return 'tensorflow';
+  if (await useWasm()) return 'wasm';
+  throw new Error('no usable TensorFlow.js backend: neither tfjs-node nor tfjs-backend-wasm could start');
+}
+
+/**
+ * Initialises the backend once per process; later calls return the same choice.
+ * `prefer` (or env `INKLING_TF_BACKEND`) forces `wasm` or `cpu`, mainly for tests and benchmarks.
+ */
+export function initBackend(prefer?: BackendName): Promise<BackendName> {
+  const wanted = prefer ?? (process.env.INKLING_TF_BACKEND as BackendName | undefined);
+  active ??= select(wanted).then(async (name) => {
+    await tf.ready();
+    return name;
+  });
+  return active;
+}

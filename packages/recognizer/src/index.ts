@@ -1,0 +1,6 @@
+export * from './architecture.js';
+export * from './backend.js';
+export * from './batchnorm-gradient.js';
+export * from './model-folder.js';
+export * from './recognizer.js';
+export * from './wasm-conv-gradients.js';

@@ -1,0 +1,78 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { type ModelMetadata, PREPROCESSING_VERSION } from '@inkling/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from './architecture.js';
+import { initBackend } from './backend.js';
+import { ModelFolderError, loadModelFolder, saveModelFolder } from './model-folder.js';
+
+export function testMetadata(version: string): ModelMetadata {
+  return {
+    format: 'inkling-model',
+    version,
+    parentVersion: null,
+    architecture: { name: 'inkling-cnn-v1', options: {}, multiplyAdds: 1 },
+    input: { shape: [28, 28, 1], range: [0, 1], ink: 'white-on-black' },
+    preprocessingVersion: PREPROCESSING_VERSION,
+    dataset: { fingerprint: 'test', mnistTrainCount: 0, userTrainCount: 0, userTestCount: 0 },
+    training: { command: 'test', epochs: 0, batchSize: 1, seed: 0, trainingTimeMs: 0, backend: 'wasm', imagesPerSec: 0 },
+    metrics: {
+      mnistTestAccuracy: 0.1,
+      userTestAccuracy: null,
+      userTestCount: 0,
+      perClassAccuracy: new Array(10).fill(0.1),
+      confusionMatrix: Array.from({ length: 10 }, () => new Array(10).fill(0)),
+    },
+    createdAt: new Date(0).toISOString(),
+  };
+}
+
+describe('model folders', () => {
+  let dir: string;
+  beforeAll(async () => {
+    await initBackend('wasm');
+    dir = await mkdtemp(join(tmpdir(), 'model-folder-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('round-trips weights and metadata', async () => {
+    const model = buildModel({ filters: [4, 4, 4], denseUnits: 16, dropout: 0, seed: 1 });
+    const folder = join(dir, 'a');
+    await saveModelFolder(model, folder, testMetadata('a1'));
+    const loaded = await loadModelFolder(folder);
+    expect(loaded.metadata.version).toBe('a1');
+    const x = tf.randomUniform([3, 28, 28, 1]);
+    const expected = (model.predict(x) as tf.Tensor).arraySync();
+    expect((loaded.model.predict(x) as tf.Tensor).arraySync()).toEqual(expected);
+    tf.dispose([x, model, loaded.model]);
+  });
+
+  it('is a plain tfjs layers model that tf.loadLayersModel reads without Inkling code', async () => {
+    const folder = join(dir, 'a');
+    const json = JSON.parse(await readFile(join(folder, 'model.json'), 'utf8'));
+    expect(json.format).toBe('layers-model');
+    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+  });
+
+  it('refuses a folder whose preprocessing version differs', async () => {
+    const folder = join(dir, 'b');
+    const model = buildModel({ filters: [4, 4, 4], denseUnits: 16, dropout: 0, seed: 1 });
+    await saveModelFolder(model, folder, { ...testMetadata('b1'), preprocessingVersion: PREPROCESSING_VERSION });
+    const meta = JSON.parse(await readFile(join(folder, 'metadata.json'), 'utf8'));
+    await writeFile(join(folder, 'metadata.json'), JSON.stringify({ ...meta, preprocessingVersion: PREPROCESSING_VERSION + 1 }));
+    await expect(loadModelFolder(folder)).rejects.toThrow(/preprocessing version/);
+    await expect(loadModelFolder(folder)).rejects.toBeInstanceOf(ModelFolderError);
+    model.dispose();
+  });
+
+  it('refuses missing, corrupt or schema-breaking metadata', async () => {
+    await expect(loadModelFolder(join(dir, 'missing'))).rejects.toThrow(/metadata.json is missing/);
+    const folder = join(dir, 'a');
+    await writeFile(join(folder, 'metadata.json'), '{not json');
+    await expect(loadModelFolder(folder)).rejects.toThrow(/not valid JSON/);
+    await writeFile(join(folder, 'metadata.json'), JSON.stringify({ format: 'inkling-model' }));
+    await expect(loadModelFolder(folder)).rejects.toThrow(/does not match the schema/);
+  });
+});

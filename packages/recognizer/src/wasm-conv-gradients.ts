@@ -1,0 +1,198 @@
+/**
+ * Fast convolution gradients for the wasm backend.
+ *
+ * tfjs-backend-wasm ships no `Conv2DBackpropFilter` kernel and a scalar-loop `Conv2DBackpropInput`, which
+ * makes training a convnet there impractically slow. Both gradients are ordinary convolutions on
+ * rearranged tensors, and the wasm `Conv2D` kernel (XNNPACK) is fast, so these kernels compose the
+ * backend's own `Conv2D`, `Transpose`, `Reverse`, `PadV2`, `Slice` and `Reshape` kernels. They run at the
+ * backend level (no engine ops), so nothing is recorded on a gradient tape and every intermediate is freed.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type TensorInfo = tf.TensorInfo;
+type Backend = tf.KernelBackend & { disposeData(dataId: object, force?: boolean): boolean };
+type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
+
+interface Conv2DGradAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | ExplicitPad;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** Calls another wasm kernel directly; intermediates are tracked so they can be freed together. */
+class KernelScope {
+  private readonly owned: TensorInfo[] = [];
+  constructor(private readonly backend: Backend) {}
+
+  run(name: string, inputs: Record<string, TensorInfo> | TensorInfo[], attrs: Record<string, unknown>): TensorInfo {
+    const kernel = tf.getKernel(name, 'wasm');
+    if (!kernel) throw new Error(`wasm kernel ${name} is not registered`);
+    const out = kernel.kernelFunc({
+      // Concat takes its inputs as an array; every other kernel as a name → tensor map.
+      inputs: inputs as unknown as tf.NamedTensorInfoMap,
+      attrs: attrs as tf.NamedAttrMap,
+      backend: this.backend,
+    }) as TensorInfo;
+    this.owned.push(out);
+    return out;
+  }
+
+  /** Frees every intermediate except `keep`, which the engine takes ownership of. */
+  finish(keep: TensorInfo): TensorInfo {
+    for (const info of this.owned) if (info !== keep) this.backend.disposeData(info.dataId);
+    return keep;
+  }
+
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  /** Pads (positive amounts) and crops (negative amounts) the two spatial axes of an NHWC tensor. */
+  padOrCrop(x: TensorInfo, top: number, bottom: number, left: number, right: number): TensorInfo {
+    let out = x;
+    if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+      const [n, h, w, c] = out.shape as [number, number, number, number];
+      const t = Math.max(0, -top);
+      const l = Math.max(0, -left);
+      const size = [n, h - t - Math.max(0, -bottom), w - l - Math.max(0, -right), c];
+      out = this.run('Slice', { x: out }, { begin: [0, t, l, 0], size });
+    }
+    if (top > 0 || bottom > 0 || left > 0 || right > 0) {
+      const paddings = [
+        [0, 0],
+        [Math.max(0, top), Math.max(0, bottom)],
+        [Math.max(0, left), Math.max(0, right)],
+        [0, 0],
+      ];
+      out = this.run('PadV2', { x: out }, { paddings, constantValue: 0 });
+    }
+    return out;
+  }
+}
+
+function convInfoFor(xShape: number[], filterShape: number[], attrs: Conv2DGradAttrs) {
+  if (attrs.dataFormat !== 'NHWC') throw new Error('wasm conv gradients support NHWC only');
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+type FilterGradArgs = {
+  inputs: { x: TensorInfo; dy: TensorInfo };
+  attrs: Conv2DGradAttrs & { filterShape: [number, number, number, number] };
+  backend: Backend;
+};
+
+/**
+ * dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh·s+kh−top, ow·s+kw−left, ci] · dy[n,oh,ow,co]: a convolution of x
+ * (batch and channels swapped) with dy as the filter, dilated by the stride. (An im2col + matrix-product
+ * form was measured slower on wasm for every layer shape of our model, including Ci = 1.)
+ */
+export function conv2dBackpropFilterWasm(args: FilterGradArgs): TensorInfo {
+  const { x, dy } = args.inputs;
+  const info = convInfoFor(x.shape, args.attrs.filterShape, args.attrs);
+  const s = new KernelScope(args.backend);
+  const { top, bottom, left, right } = info.padInfo;
+  const xPadded = s.padOrCrop(x, top, bottom, left, right);
+  const xT = s.transpose(xPadded, [3, 1, 2, 0]); // [Ci, Hp, Wp, N]
+  const dyT = s.transpose(dy, [1, 2, 0, 3]); // [OH, OW, N, Co]
+  const conv = s.run(
+    'Conv2D',
+    { x: xT, filter: dyT },
+    { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth], dimRoundingMode: undefined },
+  ); // [Ci, >=KH, >=KW, Co]
+  const [ci, ch, cw, co] = conv.shape as [number, number, number, number];
+  const cropped =
+    ch === info.filterHeight && cw === info.filterWidth
+      ? conv
+      : s.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [ci, info.filterHeight, info.filterWidth, co] });
+  return s.finish(s.transpose(cropped, [1, 2, 0, 3]));
+}
+
+/**
+ * dx = the full convolution of dy (zeros inserted between rows/columns for strides > 1) with the filter
+ * rotated 180° and its in/out channels swapped, cropped or padded to the forward padding.
+ */
+export function conv2dBackpropInputWasm(args: {
+  inputs: { dy: TensorInfo; filter: TensorInfo };
+  attrs: Conv2DGradAttrs & { inputShape: [number, number, number, number] };
+  backend: Backend;
+}): TensorInfo {
+  const { dy, filter } = args.inputs;
+  const info = convInfoFor(args.attrs.inputShape, filter.shape, args.attrs);
+  const s = new KernelScope(args.backend);
+  const [n, oh, ow, co] = dy.shape as [number, number, number, number];
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  let dilated = dy;
+  if (sh > 1 || sw > 1) {
+    const expanded = s.reshape(dy, [n, oh, 1, ow, 1, co]);
+    const padded = s.run(
+      'PadV2',
+      { x: expanded },
+      {
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
+    const flat = s.reshape(padded, [n, oh * sh, ow * sw, co]);
+    dilated = s.run('Slice', { x: flat }, { begin: [0, 0, 0, 0], size: [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, co] });
+  }
+  const kh = info.filterHeight;
+  const kw = info.filterWidth;
+  const { top, left } = info.padInfo;
+  const [, h, w] = args.attrs.inputShape;
+  const padTop = kh - 1 - top;
+  const padLeft = kw - 1 - left;
+  const padBottom = h - 1 + top - (oh - 1) * sh;
+  const padRight = w - 1 + left - (ow - 1) * sw;
+  const framed = s.padOrCrop(dilated, padTop, padBottom, padLeft, padRight);
+  const reversed = s.run('Reverse', { x: filter }, { dims: [0, 1] });
+  const swapped = s.transpose(reversed, [0, 1, 3, 2]); // [KH, KW, Co, Ci]
+  const dx = s.run(
+    'Conv2D',
+    { x: framed, filter: swapped },
+    { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined },
+  );
+  return s.finish(dx);
+}
+
+let registered = false;
+
+/** Registers the fast gradient kernels for the wasm backend (idempotent). */
+export function registerWasmConvGradients(): void {
+  if (registered) return;
+  registered = true;
+  for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const) {
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  }
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: conv2dBackpropFilterWasm as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: conv2dBackpropInputWasm as unknown as tf.KernelFunc,
+  });
+}
