@@ -1,10 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
 import type { TrainingProgress } from '@inkling/protocol';
 import { buildModel, initBackend } from '@inkling/recognizer';
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_AUGMENT } from './augment.js';
 import { evaluateModel } from './evaluate.js';
-import { type Mnist, loadMnist } from './mnist.js';
+import { loadMnist, type Mnist } from './mnist.js';
 import { learningRateAt, trainLoop } from './train-loop.js';
 
 const small = { filters: [8, 16, 16] as [number, number, number], denseUnits: 32, dropout: 0.1, seed: 3 };

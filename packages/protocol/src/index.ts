@@ -1,4 +1,7 @@
 export * from './drawing.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './jobs.js';
 export * from './model-metadata.js';
 export * from './prediction.js';
 export * from './preprocess.js';

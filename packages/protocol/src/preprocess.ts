@@ -22,15 +22,16 @@ export interface PreprocessOptions {
 
 export const DEFAULT_PREPROCESS: PreprocessOptions = { boxPx: 20, penWidthPx: 3.2 };
 
-type Segment = [number, number, number, number];
+/** A straight piece of pen path from (x0, y0) to (x1, y1), in pixels. */
+export type Segment = [number, number, number, number];
 
 /** Max-composites one anti-aliased thick segment (a capsule) into the image. */
-function drawSegment(image: Float32Array, [x0, y0, x1, y1]: Segment, halfWidth: number): void {
+function drawSegment(image: Float32Array, size: number, [x0, y0, x1, y1]: Segment, halfWidth: number): void {
   const reach = halfWidth + 1;
   const minX = Math.max(0, Math.floor(Math.min(x0, x1) - reach));
-  const maxX = Math.min(IMAGE_SIZE - 1, Math.ceil(Math.max(x0, x1) + reach));
+  const maxX = Math.min(size - 1, Math.ceil(Math.max(x0, x1) + reach));
   const minY = Math.max(0, Math.floor(Math.min(y0, y1) - reach));
-  const maxY = Math.min(IMAGE_SIZE - 1, Math.ceil(Math.max(y0, y1) + reach));
+  const maxY = Math.min(size - 1, Math.ceil(Math.max(y0, y1) + reach));
   const dx = x1 - x0;
   const dy = y1 - y0;
   const lengthSq = dx * dx + dy * dy;
@@ -46,16 +47,45 @@ function drawSegment(image: Float32Array, [x0, y0, x1, y1]: Segment, halfWidth: 
       const coverage = halfWidth + 0.5 - Math.sqrt(ex * ex + ey * ey);
       if (coverage <= 0) continue;
       const v = Math.min(coverage, 1);
-      const i = py * IMAGE_SIZE + px;
+      const i = py * size + px;
       if (v > (image[i] ?? 0)) image[i] = v;
     }
   }
 }
 
-function render(segments: readonly Segment[], offsetX: number, offsetY: number, halfWidth: number): Float32Array {
-  const image = new Float32Array(IMAGE_PIXELS);
-  for (const [x0, y0, x1, y1] of segments) drawSegment(image, [x0 + offsetX, y0 + offsetY, x1 + offsetX, y1 + offsetY], halfWidth);
+/**
+ * Draws segments anti-aliased (ink 1 on 0, max-composited) into a `size`×`size` image, shifted by
+ * (offsetX, offsetY) pixels. Used for the model input and for server-rendered pictures of drawings.
+ */
+export function rasterizeSegments(segments: readonly Segment[], size: number, penWidthPx: number, offsetX = 0, offsetY = 0): Float32Array {
+  const image = new Float32Array(size * size);
+  for (const [x0, y0, x1, y1] of segments)
+    drawSegment(image, size, [x0 + offsetX, y0 + offsetY, x1 + offsetX, y1 + offsetY], penWidthPx / 2);
   return image;
+}
+
+/** Segments of strokes given in board units, scaled to an image of `size` pixels. */
+export function strokeSegments(strokes: readonly DrawnStroke[], size: number): Segment[] {
+  return toSegmentsWith(strokes, (x, y) => [x * size, y * size]);
+}
+
+function toSegmentsWith(strokes: readonly DrawnStroke[], map: (x: number, y: number) => [number, number]): Segment[] {
+  const segments: Segment[] = [];
+  for (const s of strokes) {
+    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    const first = pts[0];
+    if (!first) continue;
+    let [prevX, prevY] = map(first[0], first[1]);
+    if (pts.length === 1) segments.push([prevX, prevY, prevX, prevY]);
+    for (let i = 1; i < pts.length; i++) {
+      const p = pts[i] as [number, number, number];
+      const [x, y] = map(p[0], p[1]);
+      segments.push([prevX, prevY, x, y]);
+      prevX = x;
+      prevY = y;
+    }
+  }
+  return segments;
 }
 
 function centreOfMass(image: Float32Array): [number, number] | null {
@@ -83,24 +113,7 @@ function toSegments(strokes: readonly DrawnStroke[], box: Box, o: PreprocessOpti
   const scale = longest > 0 ? inner / longest : 0;
   const ox = IMAGE_SIZE / 2 - (box.width * scale) / 2;
   const oy = IMAGE_SIZE / 2 - (box.height * scale) / 2;
-  const segments: Segment[] = [];
-  for (const s of strokes) {
-    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-    const first = pts[0];
-    if (!first) continue;
-    let prevX = ox + (first[0] - box.x) * scale;
-    let prevY = oy + (first[1] - box.y) * scale;
-    if (pts.length === 1) segments.push([prevX, prevY, prevX, prevY]);
-    for (let i = 1; i < pts.length; i++) {
-      const p = pts[i] as [number, number, number];
-      const x = ox + (p[0] - box.x) * scale;
-      const y = oy + (p[1] - box.y) * scale;
-      segments.push([prevX, prevY, x, y]);
-      prevX = x;
-      prevY = y;
-    }
-  }
-  return segments;
+  return toSegmentsWith(strokes, (x, y) => [ox + (x - box.x) * scale, oy + (y - box.y) * scale]);
 }
 
 /**
@@ -111,12 +124,11 @@ export function preprocessDrawing(strokes: readonly DrawnStroke[], options: Prep
   const box = strokesBox(strokes);
   if (!box) return new Float32Array(IMAGE_PIXELS);
   const segments = toSegments(strokes, box, options);
-  const halfWidth = options.penWidthPx / 2;
-  const first = render(segments, 0, 0, halfWidth);
+  const first = rasterizeSegments(segments, IMAGE_SIZE, options.penWidthPx);
   const com = centreOfMass(first);
   if (!com) return first;
   const shiftX = IMAGE_SIZE / 2 - com[0];
   const shiftY = IMAGE_SIZE / 2 - com[1];
   if (Math.abs(shiftX) < 1e-9 && Math.abs(shiftY) < 1e-9) return first;
-  return render(segments, shiftX, shiftY, halfWidth);
+  return rasterizeSegments(segments, IMAGE_SIZE, options.penWidthPx, shiftX, shiftY);
 }

@@ -1,12 +1,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { type ModelMetadata, PREPROCESSING_VERSION } from '@inkling/protocol';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from './architecture.js';
 import { initBackend } from './backend.js';
-import { ModelFolderError, loadModelFolder, saveModelFolder } from './model-folder.js';
+import { loadModelFolder, ModelFolderError, saveModelFolder } from './model-folder.js';
 
 export function testMetadata(version: string): ModelMetadata {
   return {
@@ -46,7 +46,9 @@ describe('model folders', () => {
     const x = tf.randomUniform([3, 28, 28, 1]);
     const expected = (model.predict(x) as tf.Tensor).arraySync();
     expect((loaded.model.predict(x) as tf.Tensor).arraySync()).toEqual(expected);
-    tf.dispose([x, model, loaded.model]);
+    x.dispose();
+    model.dispose();
+    loaded.model.dispose();
   });
 
   it('is a plain tfjs layers model that tf.loadLayersModel reads without Inkling code', async () => {

@@ -1,0 +1,36 @@
+/** Gateway configuration from environment variables, parsed and validated once at start-up. */
+import { z } from 'zod';
+
+export const GatewayConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url(),
+  REDIS_URL: z.string().url(),
+  /** Prefix of every Redis key, channel and BullMQ queue of this deployment. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w:-]+$/)
+    .default('inkling'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Folder of the built web app to serve at `/` (optional). */
+  WEB_DIST: z.string().optional(),
+  /** Socket events per second allowed per connection (burst: twice that). */
+  RATE_LIMIT_PER_SEC: z.coerce.number().int().min(1).default(200),
+});
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
+  const parsed = GatewayConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}

@@ -1,0 +1,96 @@
+/**
+ * Builds a gateway: HTTP API + Socket.IO on one server, Postgres for rooms, Redis for the Socket.IO adapter
+ * (cross-gateway rooms), the recognition queue and the prediction channel. Listens on the given port (0 in
+ * tests) and closes everything it opened.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPool, HistoryRepository, migrate, RoomRepository } from '@inkling/store';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { GatewayConfig } from './config.js';
+import { createHttpHandler } from './http-api.js';
+import { createMetrics } from './metrics.js';
+import { startPredictionRelay } from './prediction-relay.js';
+import { RecognitionQueue } from './recognition-queue.js';
+import { type InklingServer, registerSocketHandlers } from './socket-handlers.js';
+
+export interface Gateway {
+  io: InklingServer;
+  /** Base URL, e.g. http://127.0.0.1:41234 */
+  url: string;
+  port: number;
+  close: () => Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger = pino({ level: config.LOG_LEVEL })): Promise<Gateway> {
+  const log = logger.child({ area: 'gateway' });
+  const pool = createPool(config.DATABASE_URL, 20);
+  await migrate(pool);
+  const redisOptions = { maxRetriesPerRequest: null, lazyConnect: false } as const;
+  const command = new Redis(config.REDIS_URL, redisOptions);
+  const pub = new Redis(config.REDIS_URL, redisOptions);
+  const sub = new Redis(config.REDIS_URL, redisOptions);
+  const predictionSub = new Redis(config.REDIS_URL, redisOptions);
+  for (const c of [command, pub, sub, predictionSub]) c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+
+  const metrics = createMetrics();
+  const rooms = new RoomRepository(pool);
+  const history = new HistoryRepository(pool);
+  const recognition = new RecognitionQueue(command, config.REDIS_PREFIX);
+
+  const http = createServer(
+    createHttpHandler({
+      history,
+      metrics,
+      webDist: config.WEB_DIST,
+      health: async () => ({
+        postgres: await pool.query('SELECT 1').then(
+          () => true,
+          () => false,
+        ),
+        redis: await command.ping().then(
+          (r) => r === 'PONG',
+          () => false,
+        ),
+      }),
+    }),
+  );
+  const io: InklingServer = new Server(http, {
+    maxHttpBufferSize: 2_000_000,
+    cors: { origin: true },
+    adapter: createAdapter(pub, sub, { key: `${config.REDIS_PREFIX}:socket.io` }),
+  });
+  registerSocketHandlers({
+    io,
+    rooms,
+    recognition,
+    metrics,
+    log: logger.child({ area: 'gateway:socket' }),
+    ratePerSec: config.RATE_LIMIT_PER_SEC,
+  });
+  await startPredictionRelay(predictionSub, config.REDIS_PREFIX, io, metrics, logger.child({ area: 'gateway:predictions' }));
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
+  log.info({ port }, 'gateway listening');
+
+  return {
+    io,
+    port,
+    url: `http://${host}:${port}`,
+    close: async () => {
+      io.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await recognition.close();
+      await Promise.all([command, pub, sub, predictionSub].map((c) => c.quit().catch(() => undefined)));
+      await pool.end();
+    },
+  };
+}

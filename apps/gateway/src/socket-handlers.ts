@@ -1,0 +1,249 @@
+/**
+ * The Socket.IO side of the gateway: one handler per client → server event. Each payload is validated with
+ * its schema from `@inkling/protocol` before anything is touched, each event is acknowledged with
+ * `{ ok: true, ... }` or `{ ok: false, error: { code, message } }`, and changes of one connection are
+ * applied in the order they were sent.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type AckFailure,
+  type Board,
+  type BoardStroke,
+  type ClientToServerEvents,
+  CommitPayloadSchema,
+  EmptyPayloadSchema,
+  failure,
+  InklingError,
+  type InterServerEvents,
+  JoinPayloadSchema,
+  LabelPayloadSchema,
+  LiveStrokePayloadSchema,
+  LoadPayloadSchema,
+  type Member,
+  type ServerToClientEvents,
+  type SocketData,
+} from '@inkling/protocol';
+import type { BoardState, RoomRepository } from '@inkling/store';
+import type { Logger } from 'pino';
+import type { Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { GatewayMetrics } from './metrics.js';
+import { TokenBucket } from './rate-limiter.js';
+import type { RecognitionQueue } from './recognition-queue.js';
+
+export type InklingServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type InklingSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export interface HandlerDeps {
+  io: InklingServer;
+  rooms: RoomRepository;
+  recognition: RecognitionQueue;
+  metrics: GatewayMetrics;
+  log: Logger;
+  ratePerSec: number;
+}
+
+const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#db2777', '#65a30d', '#4f46e5', '#b45309'];
+
+/** A stable colour per person, so their strokes are tinted the same for everyone. */
+export function colorFor(userId: string): string {
+  let h = 0;
+  for (const ch of userId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return PALETTE[h % PALETTE.length] as string;
+}
+
+const newId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64url')}`;
+
+function errorAck(err: unknown, log: Logger): AckFailure {
+  if (err instanceof InklingError) return failure(err.code, err.message);
+  log.error({ err }, 'unexpected error in a socket handler');
+  return failure('INTERNAL', 'the server could not complete this request; try again');
+}
+
+/** Splits Socket.IO arguments into payload and ack (an event sent with only an ack has payload `{}`). */
+function splitArgs(args: unknown[]): { payload: unknown; ack: (res: unknown) => void } {
+  const last = args[args.length - 1];
+  const ack = typeof last === 'function' ? (last as (res: unknown) => void) : () => undefined;
+  const rest = typeof last === 'function' ? args.slice(0, -1) : args;
+  return { payload: rest.length === 0 ? {} : rest[0], ack };
+}
+
+async function roomMembers(io: InklingServer, roomId: string): Promise<Member[]> {
+  const sockets = await io.in(roomId).fetchSockets();
+  const byUser = new Map<string, Member>();
+  for (const s of sockets) {
+    if (s.data.userId && !byUser.has(s.data.userId))
+      byUser.set(s.data.userId, { userId: s.data.userId, name: s.data.name, color: s.data.color });
+  }
+  return [...byUser.values()];
+}
+
+export function registerSocketHandlers(deps: HandlerDeps): void {
+  const { io, rooms, recognition, metrics, log } = deps;
+
+  const broadcastMembers = async (roomId: string) => {
+    io.to(roomId).emit('members', { members: await roomMembers(io, roomId) });
+  };
+
+  const enqueue = async (board: BoardState, acceptedAtMs: number, explicit = false) => {
+    await recognition.enqueue({
+      roomId: board.roomId,
+      drawingId: board.drawingId,
+      revision: board.revision,
+      strokes: board.strokes.map(({ id, points }) => ({ id, points })),
+      acceptedAtMs,
+      explicit,
+    });
+    metrics.jobsEnqueued.inc();
+  };
+
+  io.on('connection', (socket: InklingSocket) => {
+    metrics.connections.inc();
+    const bucket = new TokenBucket(deps.ratePerSec);
+    // Changes from one connection are applied one after another, in the order they arrived.
+    let queue: Promise<unknown> = Promise.resolve();
+
+    function on<S extends z.ZodType, R>(
+      event: keyof ClientToServerEvents,
+      schema: S,
+      options: { needsRoom: boolean; ordered: boolean },
+      handler: (payload: z.infer<S>) => Promise<R>,
+    ): void {
+      socket.on(event, (...args: unknown[]) => {
+        const { payload, ack } = splitArgs(args);
+        const started = performance.now();
+        const reply = (res: { ok: boolean; error?: { code: string } }) => {
+          metrics.events.inc({ event, outcome: res.ok ? 'ok' : (res.error?.code ?? 'error') });
+          metrics.eventDuration.observe({ event }, (performance.now() - started) / 1000);
+          ack(res);
+        };
+        if (!bucket.take()) return reply(failure('RATE_LIMITED', 'too many events; slow down'));
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          return reply(failure('INVALID_PAYLOAD', `${event}: ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`));
+        }
+        if (options.needsRoom && !socket.data.roomId) return reply(failure('NOT_IN_ROOM', 'join a room first (room:join)'));
+        const run = () =>
+          handler(parsed.data).then(
+            (result) => reply({ ok: true, ...(result as object) }),
+            (err: unknown) => reply(errorAck(err, log)),
+          );
+        if (!options.ordered) return void run();
+        queue = queue.then(run, run);
+      });
+    }
+
+    on(
+      'room:join',
+      JoinPayloadSchema,
+      { needsRoom: false, ordered: true },
+      async (p): Promise<{ roomId: string; userId: string; board: Board }> => {
+        let state = p.roomId ? await rooms.loadBoard(p.roomId) : await rooms.createRoom(newId('r'));
+        if (!state) throw new InklingError('ROOM_NOT_FOUND', `room ${p.roomId} does not exist`);
+        const previousRoom = socket.data.roomId;
+        if (previousRoom && previousRoom !== state.roomId) {
+          await socket.leave(previousRoom);
+          void broadcastMembers(previousRoom).catch((err: unknown) => log.warn({ err }, 'members broadcast failed'));
+        }
+        const userId = p.userId ?? socket.data.userId ?? newId('u');
+        socket.data = { userId, name: p.name, roomId: state.roomId, color: colorFor(userId) };
+        await socket.join(state.roomId);
+        // Re-read after joining so a change made meanwhile is either in this board or arrives as an event.
+        state = (await rooms.loadBoard(state.roomId)) ?? state;
+        const [prediction, members] = await Promise.all([
+          rooms.latestPrediction(state.roomId, state.drawingId, state.revision),
+          roomMembers(io, state.roomId),
+        ]);
+        socket.to(state.roomId).emit('members', { members });
+        return {
+          roomId: state.roomId,
+          userId,
+          board: { revision: state.revision, drawingId: state.drawingId, strokes: state.strokes, members, prediction },
+        };
+      },
+    );
+
+    on('stroke:live', LiveStrokePayloadSchema, { needsRoom: true, ordered: false }, async (p) => {
+      socket.to(socket.data.roomId).emit('stroke:live', { strokeId: p.strokeId, authorId: socket.data.userId, points: p.points });
+      return {};
+    });
+
+    on('stroke:commit', CommitPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
+      const acceptedAtMs = Date.now();
+      const board = await rooms.commitStroke(socket.data.roomId, socket.data.userId, p.stroke);
+      const stroke: BoardStroke = { ...p.stroke, authorId: socket.data.userId };
+      io.to(board.roomId).emit('stroke:committed', {
+        stroke: { id: stroke.id, points: stroke.points },
+        authorId: stroke.authorId,
+        revision: board.revision,
+      });
+      await enqueue(board, acceptedAtMs);
+      return { revision: board.revision };
+    });
+
+    on('board:undo', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
+      const acceptedAtMs = Date.now();
+      const board = await rooms.undo(socket.data.roomId, socket.data.userId);
+      io.to(board.roomId).emit('stroke:removed', { strokeId: board.strokeId, revision: board.revision });
+      await enqueue(board, acceptedAtMs);
+      return { revision: board.revision };
+    });
+
+    on('board:redo', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
+      const acceptedAtMs = Date.now();
+      const board = await rooms.redo(socket.data.roomId, socket.data.userId);
+      io.to(board.roomId).emit('stroke:committed', {
+        stroke: { id: board.stroke.id, points: board.stroke.points },
+        authorId: board.stroke.authorId,
+        revision: board.revision,
+      });
+      await enqueue(board, acceptedAtMs);
+      return { revision: board.revision };
+    });
+
+    on('board:clear', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
+      const acceptedAtMs = Date.now();
+      const board = await rooms.clear(socket.data.roomId);
+      io.to(board.roomId).emit('board:cleared', {
+        revision: board.revision,
+        drawingId: board.drawingId,
+        archivedDrawingId: board.archivedDrawingId,
+      });
+      await enqueue(board, acceptedAtMs);
+      return { revision: board.revision };
+    });
+
+    on('board:recognize', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
+      const board = await rooms.loadBoard(socket.data.roomId);
+      if (!board) throw new InklingError('ROOM_NOT_FOUND', 'this room no longer exists');
+      await enqueue(board, Date.now(), true);
+      return { revision: board.revision };
+    });
+
+    on('board:load', LoadPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
+      const acceptedAtMs = Date.now();
+      const board = await rooms.addStrokes(socket.data.roomId, socket.data.userId, p.strokes);
+      for (const s of board.added) {
+        io.to(board.roomId).emit('stroke:committed', {
+          stroke: { id: s.id, points: s.points },
+          authorId: s.authorId,
+          revision: board.revision,
+        });
+      }
+      await enqueue(board, acceptedAtMs);
+      return { revision: board.revision };
+    });
+
+    on('board:label', LabelPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
+      await rooms.label(socket.data.roomId, socket.data.userId, p.revision, p.text);
+      return {};
+    });
+
+    socket.on('disconnect', () => {
+      metrics.connections.dec();
+      const roomId = socket.data.roomId;
+      if (roomId) void broadcastMembers(roomId).catch((err: unknown) => log.warn({ err }, 'members broadcast failed'));
+    });
+  });
+}

@@ -1,0 +1,36 @@
+/** Worker configuration from environment variables, parsed and validated once at start-up. */
+import { z } from 'zod';
+
+export const WorkerConfigSchema = z.object({
+  DATABASE_URL: z.string().url(),
+  REDIS_URL: z.string().url(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w:-]+$/)
+    .default('inkling'),
+  /** Model folder to serve (model.json, weights.bin, metadata.json). */
+  MODEL_DIR: z.string().default('models/default'),
+  /** Jobs taken at once; concurrent jobs are recognized together in one batched model call. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** A job whose worker stops renewing its lock for this long is handed to another worker. */
+  WORKER_LOCK_MS: z.coerce.number().int().min(500).default(5000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(200).default(2000),
+  /** Fault injection for tests: wait this long inside every job before publishing (0 = off). */
+  WORKER_FAULT_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
+  const parsed = WorkerConfigSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return parsed.data;
+}

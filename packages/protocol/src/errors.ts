@@ -1,0 +1,45 @@
+/** Stable error codes carried by `{ ok: false, error: { code, message } }` acknowledgements. */
+import { z } from 'zod';
+
+export const ERROR_CODES = [
+  /** The payload failed schema validation; nothing changed. */
+  'INVALID_PAYLOAD',
+  /** The event needs a joined room (send `room:join` first). */
+  'NOT_IN_ROOM',
+  /** `room:join` named a room that does not exist. */
+  'ROOM_NOT_FOUND',
+  /** The board already holds the maximum number of strokes. */
+  'BOARD_FULL',
+  /** A stroke with this id is already on the board (a resend after reconnect): nothing changed. */
+  'DUPLICATE_STROKE',
+  'NOTHING_TO_UNDO',
+  'NOTHING_TO_REDO',
+  /** `board:label` named a revision that is neither the current board nor an archived drawing. */
+  'UNKNOWN_REVISION',
+  /** Too many events in a short time from this connection. */
+  'RATE_LIMITED',
+  /** A server fault; the request may be retried. */
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const AckErrorSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
+export type AckError = z.infer<typeof AckErrorSchema>;
+
+export type AckFailure = { ok: false; error: AckError };
+export type AckResult<T extends object = Record<never, never>> = ({ ok: true } & T) | AckFailure;
+
+/** An error with a stable code, thrown inside handlers and turned into an error acknowledgement. */
+export class InklingError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InklingError';
+  }
+}
+
+export function failure(code: ErrorCode, message: string): AckFailure {
+  return { ok: false, error: { code, message } };
+}

@@ -1,0 +1,124 @@
+/** Read side of a room's past: archived drawings with their final prediction and label. */
+
+import type { BoardStroke, Prediction } from '@inkling/protocol';
+import type pg from 'pg';
+import { PREDICTION_COLUMNS, type PredictionRow, toPrediction } from './room-repository.js';
+
+export interface HistoryItem {
+  drawingId: number;
+  startedAt: string;
+  archivedAt: string;
+  finalRevision: number;
+  strokeCount: number;
+  prediction: Pick<Prediction, 'text' | 'confidence' | 'lowConfidence' | 'modelVersion' | 'revision'> | null;
+  label: { text: string; createdAt: string } | null;
+}
+
+export interface HistoryPage {
+  items: HistoryItem[];
+  /** Pass as `before` to get the next (older) page; null on the last page. */
+  nextBefore: number | null;
+}
+
+export interface DrawingDetail {
+  drawingId: number;
+  roomId: string;
+  startedAt: string;
+  archivedAt: string | null;
+  finalRevision: number | null;
+  strokes: BoardStroke[];
+  predictions: Prediction[];
+  labels: { text: string; revision: number; userId: string; createdAt: string }[];
+}
+
+export class HistoryRepository {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async roomExists(roomId: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM rooms WHERE id = $1', [roomId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async list(roomId: string, limit: number, before: number | null): Promise<HistoryPage> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      started_at: Date;
+      archived_at: Date;
+      final_revision: number;
+      stroke_count: string;
+      p_text: string | null;
+      p_confidence: number | null;
+      p_low: boolean | null;
+      p_model: string | null;
+      p_revision: number | null;
+      l_text: string | null;
+      l_created: Date | null;
+    }>(
+      `SELECT d.id, d.started_at, d.archived_at, d.final_revision,
+              (SELECT count(*) FROM strokes s WHERE s.drawing_id = d.id AND s.state = 'active') AS stroke_count,
+              p.text AS p_text, p.confidence AS p_confidence, p.low_confidence AS p_low, p.model_version AS p_model, p.revision AS p_revision,
+              l.text AS l_text, l.created_at AS l_created
+         FROM drawings d
+         LEFT JOIN LATERAL (SELECT * FROM predictions WHERE drawing_id = d.id AND revision <= d.final_revision
+                            ORDER BY revision DESC, id DESC LIMIT 1) p ON true
+         LEFT JOIN LATERAL (SELECT * FROM labels WHERE drawing_id = d.id ORDER BY created_at DESC, id DESC LIMIT 1) l ON true
+        WHERE d.room_id = $1 AND d.archived_at IS NOT NULL AND ($2::bigint IS NULL OR d.id < $2)
+        ORDER BY d.id DESC
+        LIMIT $3`,
+      [roomId, before, limit + 1],
+    );
+    const items = rows.slice(0, limit).map(
+      (r): HistoryItem => ({
+        drawingId: Number(r.id),
+        startedAt: r.started_at.toISOString(),
+        archivedAt: r.archived_at.toISOString(),
+        finalRevision: r.final_revision,
+        strokeCount: Number(r.stroke_count),
+        prediction:
+          r.p_text === null
+            ? null
+            : {
+                text: r.p_text,
+                confidence: r.p_confidence ?? 0,
+                lowConfidence: r.p_low ?? true,
+                modelVersion: r.p_model ?? '',
+                revision: r.p_revision ?? 0,
+              },
+        label: r.l_text === null ? null : { text: r.l_text, createdAt: (r.l_created as Date).toISOString() },
+      }),
+    );
+    return { items, nextBefore: rows.length > limit ? (items.at(-1)?.drawingId ?? null) : null };
+  }
+
+  async drawing(drawingId: number): Promise<DrawingDetail | null> {
+    const { rows } = await this.pool.query<{ room_id: string; started_at: Date; archived_at: Date | null; final_revision: number | null }>(
+      'SELECT room_id, started_at, archived_at, final_revision FROM drawings WHERE id = $1',
+      [drawingId],
+    );
+    const d = rows[0];
+    if (!d) return null;
+    const [strokes, predictions, labels] = await Promise.all([
+      this.pool.query<{ stroke_id: string; author_id: string; points: BoardStroke['points'] }>(
+        "SELECT stroke_id, author_id, points FROM strokes WHERE drawing_id = $1 AND state = 'active' ORDER BY added_revision, id",
+        [drawingId],
+      ),
+      this.pool.query<PredictionRow>(`SELECT ${PREDICTION_COLUMNS} FROM predictions WHERE drawing_id = $1 ORDER BY revision, id`, [
+        drawingId,
+      ]),
+      this.pool.query<{ text: string; revision: number; user_id: string; created_at: Date }>(
+        'SELECT text, revision, user_id, created_at FROM labels WHERE drawing_id = $1 ORDER BY created_at, id',
+        [drawingId],
+      ),
+    ]);
+    return {
+      drawingId,
+      roomId: d.room_id,
+      startedAt: d.started_at.toISOString(),
+      archivedAt: d.archived_at?.toISOString() ?? null,
+      finalRevision: d.final_revision,
+      strokes: strokes.rows.map((r) => ({ id: r.stroke_id, points: r.points, authorId: r.author_id })),
+      predictions: predictions.rows.map((r) => toPrediction(r, d.room_id)),
+      labels: labels.rows.map((l) => ({ text: l.text, revision: l.revision, userId: l.user_id, createdAt: l.created_at.toISOString() })),
+    };
+  }
+}

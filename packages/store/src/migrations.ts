@@ -1,0 +1,94 @@
+/**
+ * Schema migrations, applied in order at start-up by every process that uses the database. Each runs once,
+ * inside a transaction holding an advisory lock, so several gateways and workers may start together.
+ */
+import type pg from 'pg';
+
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'rooms, drawings, strokes, predictions, labels',
+    sql: `
+      CREATE TABLE rooms (
+        id text PRIMARY KEY,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revision integer NOT NULL DEFAULT 0,
+        current_drawing_id bigint
+      );
+      CREATE TABLE drawings (
+        id bigserial PRIMARY KEY,
+        room_id text NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        archived_at timestamptz,
+        final_revision integer
+      );
+      CREATE INDEX drawings_room_archived ON drawings (room_id, archived_at DESC);
+      CREATE TABLE strokes (
+        id bigserial PRIMARY KEY,
+        drawing_id bigint NOT NULL REFERENCES drawings(id) ON DELETE CASCADE,
+        stroke_id text NOT NULL,
+        author_id text NOT NULL,
+        points jsonb NOT NULL,
+        added_revision integer NOT NULL,
+        state text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'undone', 'discarded')),
+        state_revision integer NOT NULL,
+        UNIQUE (drawing_id, stroke_id)
+      );
+      CREATE INDEX strokes_drawing_author ON strokes (drawing_id, author_id, state);
+      CREATE TABLE predictions (
+        id bigserial PRIMARY KEY,
+        room_id text NOT NULL,
+        drawing_id bigint NOT NULL REFERENCES drawings(id) ON DELETE CASCADE,
+        revision integer NOT NULL,
+        text text NOT NULL,
+        confidence double precision NOT NULL,
+        low_confidence boolean NOT NULL,
+        digits jsonb NOT NULL,
+        model_version text NOT NULL,
+        latency_ms double precision NOT NULL,
+        inference_ms double precision NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX predictions_drawing_revision ON predictions (drawing_id, revision DESC);
+      CREATE TABLE labels (
+        id bigserial PRIMARY KEY,
+        drawing_id bigint NOT NULL REFERENCES drawings(id) ON DELETE CASCADE,
+        revision integer NOT NULL,
+        text text NOT NULL,
+        user_id text NOT NULL,
+        strokes jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX labels_drawing ON labels (drawing_id, created_at DESC);
+    `,
+  },
+];
+
+const LOCK_ID = 727_001;
+
+export async function migrate(pool: pg.Pool): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_ID]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((r) => r.version));
+    const applied: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+    await client.query('COMMIT');
+    return applied;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

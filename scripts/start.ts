@@ -1,0 +1,111 @@
+/**
+ * `npm start`: the whole stack on one machine. Uses DATABASE_URL / REDIS_URL when given, otherwise private
+ * PostgreSQL and Redis instances in ./.data; then the gateway (serving the built web app) and WORKERS
+ * recognition workers, restarted if they crash. Ctrl-C stops everything cleanly.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ensureServices, MissingBinaryError } from './local-services.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const say = (line: string) => process.stdout.write(`[inkling] ${line}\n`);
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+interface Supervised {
+  name: string;
+  child: ChildProcess | null;
+}
+
+async function main(): Promise<void> {
+  const workers = Number(process.env.WORKERS ?? 2);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new Error('WORKERS must be an integer from 1 to 16');
+  const port = process.env.PORT ?? '3000';
+  const services = await ensureServices({
+    dataDir: join(ROOT, '.data'),
+    databaseUrl: process.env.DATABASE_URL,
+    redisUrl: process.env.REDIS_URL,
+    log: say,
+  });
+  const databaseUrl = process.env.DATABASE_URL ?? (await ensureDatabase(services.databaseUrl, 'inkling'));
+  const webDist = join(ROOT, 'apps', 'web', 'dist');
+  if (!existsSync(join(webDist, 'index.html')) && existsSync(join(ROOT, 'apps', 'web', 'package.json'))) {
+    say('building the web app (first start)…');
+    await new Promise<void>((resolve, reject) => {
+      const build = spawn('npm', ['run', 'build', '-w', '@inkling/web'], { cwd: ROOT, stdio: 'inherit' });
+      build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`web build failed with code ${code}`))));
+    });
+  }
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: services.redisUrl,
+    PORT: port,
+    WEB_DIST: existsSync(join(webDist, 'index.html')) ? webDist : '',
+  };
+  let stopping = false;
+  const procs: Supervised[] = [];
+  const launch = (p: Supervised, script: string) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], { cwd: ROOT, env, stdio: 'inherit' });
+    p.child = child;
+    child.once('exit', (code, signal) => {
+      p.child = null;
+      if (stopping) return;
+      say(`${p.name} exited (${signal ?? code}); restarting in 1 s`);
+      setTimeout(() => !stopping && launch(p, script), 1000);
+    });
+  };
+  const gateway: Supervised = { name: 'gateway', child: null };
+  procs.push(gateway);
+  launch(gateway, 'apps/gateway/src/main.ts');
+  for (let i = 1; i <= workers; i++) {
+    const w: Supervised = { name: `worker ${i}`, child: null };
+    procs.push(w);
+    launch(w, 'apps/worker/src/main.ts');
+  }
+  say(`Inkling is starting at http://localhost:${port}  (Ctrl-C to stop)`);
+
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    await Promise.all(
+      procs.map(
+        (p) =>
+          new Promise<void>((resolve) => {
+            if (!p.child) return resolve();
+            const timer = setTimeout(() => p.child?.kill('SIGKILL'), 10_000);
+            p.child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            p.child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await services.stop();
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[inkling] ${err instanceof MissingBinaryError ? err.message : (err as Error).stack}\n`);
+  process.exit(1);
+});

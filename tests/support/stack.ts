@@ -1,0 +1,163 @@
+/**
+ * A whole Inkling stack for integration tests: its own database and Redis prefix, a gateway on port 0,
+ * workers in this process or as child processes, socket.io clients; everything removed by `close()`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { type Gateway, startGateway } from '@inkling/gateway';
+import type { ClientToServerEvents, ServerToClientEvents } from '@inkling/protocol';
+import { createTestDatabase } from '@inkling/store';
+import { type RecognitionWorker, startRecognitionWorker } from '@inkling/worker';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { io as connect, type Socket } from 'socket.io-client';
+import { inject } from 'vitest';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const DEFAULT_MODEL_DIR = process.env.TEST_MODEL_DIR ?? join(ROOT, 'models', 'default');
+
+export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface Stack {
+  gateway: Gateway;
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+  workers: RecognitionWorker[];
+  startWorker: (env?: Record<string, string>) => Promise<RecognitionWorker>;
+  spawnWorker: (env?: Record<string, string>) => Promise<ChildProcess>;
+  restartGateway: () => Promise<Gateway>;
+  client: () => Promise<Client>;
+  close: () => Promise<void>;
+}
+
+const silent = pino({ level: 'silent' });
+
+export async function startStack(opts: { workers?: number; workerEnv?: Record<string, string> } = {}): Promise<Stack> {
+  const db = await createTestDatabase(inject('databaseUrl'));
+  const redisUrl = inject('redisUrl');
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const gatewayConfig = {
+    PORT: 0,
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    LOG_LEVEL: 'silent' as const,
+    RATE_LIMIT_PER_SEC: 1000,
+  };
+  const workerBase = {
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    MODEL_DIR: DEFAULT_MODEL_DIR,
+    WORKER_CONCURRENCY: 8,
+    WORKER_LOCK_MS: 1000,
+    WORKER_STALLED_INTERVAL_MS: 500,
+    WORKER_FAULT_DELAY_MS: 0,
+    LOG_LEVEL: 'silent' as const,
+  };
+  const clients: Client[] = [];
+  const children: ChildProcess[] = [];
+  const workers: RecognitionWorker[] = [];
+  let gateway = await startGateway(gatewayConfig, silent);
+
+  const stack: Stack = {
+    get gateway() {
+      return gateway;
+    },
+    databaseUrl: db.url,
+    redisUrl,
+    prefix,
+    workers,
+    startWorker: async (env = {}) => {
+      const w = await startRecognitionWorker({ ...workerBase, ...opts.workerEnv, ...parseNumbers(env) }, silent);
+      workers.push(w);
+      return w;
+    },
+    spawnWorker: async (env = {}) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', 'worker', 'src', 'main.ts')], {
+        env: { ...process.env, ...stringify(workerBase), ...opts.workerEnv, ...env, LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(child);
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout?.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('worker ready')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`worker exited early with code ${code}`)));
+      });
+      return child;
+    },
+    restartGateway: async () => {
+      await gateway.close();
+      gateway = await startGateway(gatewayConfig, silent);
+      return gateway;
+    },
+    client: async () => {
+      const c: Client = connect(gateway.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+      clients.push(c);
+      await new Promise<void>((resolve, reject) => {
+        c.once('connect', () => resolve());
+        c.once('connect_error', reject);
+      });
+      return c;
+    },
+    close: async () => {
+      for (const c of clients) c.disconnect();
+      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.close()));
+      await gateway.close();
+      const redis = new Redis(redisUrl);
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+      await db.drop();
+    },
+  };
+  for (let i = 0; i < (opts.workers ?? 1); i++) await stack.startWorker();
+  return stack;
+}
+
+function stringify(o: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
+}
+
+function parseNumbers(env: Record<string, string>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, /^\d+$/.test(v) ? Number(v) : v]));
+}
+
+/** Resolves with the first event of `name` whose payload satisfies `match`. */
+export function nextEvent<E extends keyof ServerToClientEvents>(
+  client: Client,
+  name: E,
+  match: (payload: Parameters<ServerToClientEvents[E]>[0]) => boolean = () => true,
+  timeoutMs = 10_000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off(name, listener as never);
+      reject(new Error(`no ${String(name)} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (payload: Parameters<ServerToClientEvents[E]>[0]) => {
+      if (!match(payload)) return;
+      clearTimeout(timer);
+      client.off(name, listener as never);
+      resolve(payload);
+    };
+    client.on(name, listener as never);
+  });
+}
+
+/** Emits an event and resolves with its acknowledgement. */
+export function call<E extends keyof ClientToServerEvents>(
+  client: Client,
+  event: E,
+  payload: Parameters<ClientToServerEvents[E]>[0],
+): Promise<Parameters<Parameters<ClientToServerEvents[E]>[1]>[0]> {
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's emitWithAck typing cannot be narrowed per event here
+  return (client.timeout(10_000) as any).emitWithAck(event, payload);
+}
