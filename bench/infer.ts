@@ -3,8 +3,8 @@
  * and batched throughput, for the shipped model on one core. Targets: p50 ≤ 1.5 ms; ≥ 2,000 drawings/s.
  */
 import { join } from 'node:path';
-import { type Stroke, digitDrawing, preprocessDrawing } from '@inkling/protocol';
-import { Recognizer, initBackend } from '@inkling/recognizer';
+import { digitDrawing, preprocessDrawing, type Stroke } from '@inkling/protocol';
+import { initBackend, Recognizer } from '@inkling/recognizer';
 import { percentile, printTable } from './table.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -38,12 +38,18 @@ async function main(): Promise<void> {
   });
 
   const rows: Record<string, string | number>[] = [
-    { measure: 'preprocess only, p50 / p99', value: `${percentile(pre, 50).toFixed(3)} / ${percentile(pre, 99).toFixed(3)} ms`, target: '' },
+    {
+      measure: 'preprocess only, p50 / p99',
+      value: `${percentile(pre, 50).toFixed(3)} / ${percentile(pre, 99).toFixed(3)} ms`,
+      target: '',
+    },
     { measure: 'single drawing, p50', value: `${percentile(single, 50).toFixed(3)} ms`, target: '≤ 1.5 ms' },
     { measure: 'single drawing, p99', value: `${percentile(single, 99).toFixed(3)} ms`, target: '' },
   ];
   for (const batch of [16, 64, 256]) {
-    const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: batch }, (_, i) => drawings[(b * batch + i) % drawings.length] as Stroke[]));
+    const batches = Array.from({ length: 8 }, (_, b) =>
+      Array.from({ length: batch }, (_, i) => drawings[(b * batch + i) % drawings.length] as Stroke[]),
+    );
     recognizer.recognizeMany(batches[0] as Stroke[][]);
     const started = performance.now();
     let done = 0;
@@ -52,7 +58,11 @@ async function main(): Promise<void> {
       done++;
     }
     const perSec = (done * batch) / ((performance.now() - started) / 1000);
-    rows.push({ measure: `batched throughput, batch ${batch}`, value: `${Math.round(perSec)} drawings/s`, target: batch === 64 ? '≥ 2,000/s' : '' });
+    rows.push({
+      measure: `batched throughput, batch ${batch}`,
+      value: `${Math.round(perSec)} drawings/s`,
+      target: batch === 64 ? '≥ 2,000/s' : '',
+    });
   }
   rows.push({ measure: 'fixture drawings read correctly', value: `${correct}/${drawings.length}`, target: '' });
   printTable(`bench:infer — model ${recognizer.modelVersion}, backend ${backend}, one core`, rows);

@@ -39,7 +39,11 @@ async function main(): Promise<void> {
   });
   const ips = seen / ((performance.now() - t0) / 1000);
   model.dispose();
-  rows.push({ measure: 'training throughput (batch 128, augmentation on)', value: `${Math.round(ips)} images/s`, target: '≥ 1,000 images/s' });
+  rows.push({
+    measure: 'training throughput (batch 128, augmentation on)',
+    value: `${Math.round(ips)} images/s`,
+    target: '≥ 1,000 images/s',
+  });
   rows.push({ measure: 'multiply-adds per image (forward)', value: multiplyAdds(arch).toLocaleString('en'), target: '' });
 
   if (!quick) {
@@ -58,7 +62,9 @@ async function main(): Promise<void> {
       onProgress: (p) => {
         if (p.type !== 'batch' || ++batches % 100 !== 0) return;
         const acc = evaluateModel(fresh, mnist.test).accuracy;
-        process.stderr.write(`  after ${batches} batches (${((performance.now() - started) / 1000).toFixed(0)} s): test accuracy ${(acc * 100).toFixed(2)}%\n`);
+        process.stderr.write(
+          `  after ${batches} batches (${((performance.now() - started) / 1000).toFixed(0)} s): test accuracy ${(acc * 100).toFixed(2)}%\n`,
+        );
         if (acc >= TARGET) {
           reachedAt = performance.now() - started;
           controller.abort();

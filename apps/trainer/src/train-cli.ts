@@ -7,10 +7,14 @@ import { evaluateModel, toMetrics } from './evaluate.js';
 import { loadMnist } from './mnist.js';
 import { createProgressReporter } from './progress-bar.js';
 import { trainLoop } from './train-loop.js';
-import { CliUsageError, parseTrainArgs } from './train-options.js';
+import { CliUsageError, parseTrainArgs, TRAIN_USAGE } from './train-options.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${TRAIN_USAGE}\n`);
+    return;
+  }
   const o = parseTrainArgs(argv);
   const backend = await initBackend(o.backend);
   process.stderr.write(`backend: ${backend}\n`);

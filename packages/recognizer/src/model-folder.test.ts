@@ -1,33 +1,13 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ModelMetadata, PREPROCESSING_VERSION } from '@inkling/protocol';
+import { PREPROCESSING_VERSION } from '@inkling/protocol';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from './architecture.js';
 import { initBackend } from './backend.js';
 import { loadModelFolder, ModelFolderError, saveModelFolder } from './model-folder.js';
-
-export function testMetadata(version: string): ModelMetadata {
-  return {
-    format: 'inkling-model',
-    version,
-    parentVersion: null,
-    architecture: { name: 'inkling-cnn-v1', options: {}, multiplyAdds: 1 },
-    input: { shape: [28, 28, 1], range: [0, 1], ink: 'white-on-black' },
-    preprocessingVersion: PREPROCESSING_VERSION,
-    dataset: { fingerprint: 'test', mnistTrainCount: 0, userTrainCount: 0, userTestCount: 0 },
-    training: { command: 'test', epochs: 0, batchSize: 1, seed: 0, trainingTimeMs: 0, backend: 'wasm', imagesPerSec: 0 },
-    metrics: {
-      mnistTestAccuracy: 0.1,
-      userTestAccuracy: null,
-      userTestCount: 0,
-      perClassAccuracy: new Array(10).fill(0.1),
-      confusionMatrix: Array.from({ length: 10 }, () => new Array(10).fill(0)),
-    },
-    createdAt: new Date(0).toISOString(),
-  };
-}
+import { testMetadata } from './test-metadata.js';
 
 describe('model folders', () => {
   let dir: string;

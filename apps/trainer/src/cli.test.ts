@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ModelMetadataSchema } from '@inkling/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const tsx = join(here, '../../../node_modules/.bin/tsx');
+
+async function cli(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(tsx, [join(here, script), ...args], { cwd: here, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('train and eval command lines', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'trainer-cli-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('npm run train writes a complete model folder that npm run eval reads back', async () => {
+    const out = join(dir, 'tiny');
+    const train = await cli('train-cli.ts', ['--out', out, '--epochs', '1', '--train-limit', '512', '--filters', '4,8,8', '--dense', '16']);
+    expect(train.stderr).toContain('backend: wasm');
+    expect(train.code).toBe(0);
+    expect(train.stdout).toMatch(/wrote .*tiny .*MNIST test accuracy \d+\.\d+%/);
+    const metadata = ModelMetadataSchema.parse(JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8')));
+    expect(metadata.training.command).toBe(`npm run train -- --out ${out} --epochs 1 --train-limit 512 --filters 4,8,8 --dense 16`);
+    expect(metadata.dataset.mnistTrainCount).toBe(512);
+    expect(metadata.metrics.confusionMatrix.flat().reduce((a, b) => a + b, 0)).toBe(10000);
+
+    const evaluation = await cli('eval-cli.ts', [out]);
+    expect(evaluation.code).toBe(0);
+    expect(evaluation.stdout).toContain(`model ${metadata.version}`);
+    expect(evaluation.stdout).toContain(`accuracy ${(metadata.metrics.mnistTestAccuracy * 100).toFixed(2)}% on 10000 images`);
+    expect(evaluation.stdout).toContain('confusion matrix');
+    // Ten matrix rows, each with ten counts and a per-class accuracy.
+    expect(evaluation.stdout.split('\n').filter((l) => /^\d\s+(\d+\s+){10}\s*\d+\.\d+%$/.test(l))).toHaveLength(10);
+    expect(evaluation.stdout).not.toContain('note: metadata records');
+  }, 120_000);
+
+  it('bad flags are clear usage errors (exit 2) and write nothing', async () => {
+    const out = join(dir, 'never');
+    const bad = await cli('train-cli.ts', ['--out', out, '--epochs', 'zero']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('invalid --epochs');
+    const unknown = await cli('train-cli.ts', ['--out', out, '--colour', 'red']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('usage: npm run train');
+    await expect(readFile(join(out, 'metadata.json'))).rejects.toThrow();
+    const evalMissing = await cli('eval-cli.ts', [join(dir, 'missing')]);
+    expect(evalMissing.code).toBe(1);
+    expect(evalMissing.stderr).toContain('metadata.json is missing');
+    const help = await cli('eval-cli.ts', ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: npm run eval');
+  }, 60_000);
+});

@@ -1,0 +1,95 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { digitDrawing, numberDrawing } from '@inkling/protocol';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from './architecture.js';
+import { initBackend } from './backend.js';
+import { ModelFolderError, saveModelFolder } from './model-folder.js';
+import { Recognizer } from './recognizer.js';
+import { testMetadata } from './test-metadata.js';
+
+/** Runtime mechanics with real (small, untrained) models of the shipped architecture. */
+describe('Recognizer runtime', () => {
+  let dir: string;
+  beforeAll(async () => {
+    await initBackend('wasm');
+    dir = await mkdtemp(join(tmpdir(), 'recognizer-'));
+    for (const [name, seed] of [
+      ['one', 1],
+      ['two', 2],
+    ] as const) {
+      const model = buildModel({ filters: [4, 8, 8], denseUnits: 16, dropout: 0, seed });
+      await saveModelFolder(model, join(dir, name), testMetadata(`v-${name}`));
+      model.dispose();
+    }
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('returns 10 probabilities per digit and keeps tf.memory().numTensors stable over 1,000 predictions', async () => {
+    const recognizer = await Recognizer.load(join(dir, 'one'));
+    const drawing = digitDrawing(3);
+    recognizer.recognize(drawing);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 1000; i++) {
+      const r = recognizer.recognize(drawing);
+      expect(r.digits).toHaveLength(1);
+      expect(r.digits[0]?.probabilities).toHaveLength(10);
+    }
+    for (let i = 0; i < 50; i++) recognizer.recognizeMany([drawing, numberDrawing('2026'), []]);
+    expect(tf.memory().numTensors).toBe(before);
+    const sum = recognizer.recognize(drawing).digits[0]?.probabilities.reduce((a, b) => a + b, 0) ?? 0;
+    expect(sum).toBeCloseTo(1, 4);
+  });
+
+  it('recognizes an empty board as empty text without calling the model', async () => {
+    const recognizer = await Recognizer.load(join(dir, 'one'));
+    expect(recognizer.recognize([])).toMatchObject({ text: '', digits: [], lowConfidence: false });
+  });
+
+  it('segments a number into one prediction per digit, left to right', async () => {
+    const recognizer = await Recognizer.load(join(dir, 'one'));
+    const r = recognizer.recognize(numberDrawing('2026'));
+    expect(r.digits).toHaveLength(4);
+    const lefts = r.digits.map((d) => d.box.x);
+    expect([...lefts].sort((a, b) => a - b)).toEqual(lefts);
+  });
+
+  it('hot-swaps to another folder while predictions keep running, none failing, and frees the old model', async () => {
+    const recognizer = await Recognizer.load(join(dir, 'one'));
+    const drawing = digitDrawing(5);
+    const baseline = tf.memory().numTensors;
+    const versions: string[] = [];
+    let swapped = false;
+    const swap = recognizer.swap(join(dir, 'two')).then(() => {
+      swapped = true;
+    });
+    // Predictions interleave with the asynchronous load of the new folder.
+    while (!swapped) {
+      versions.push(recognizer.recognize(drawing).modelVersion);
+      await new Promise((r) => setImmediate(r));
+    }
+    await swap;
+    for (let i = 0; i < 5; i++) versions.push(recognizer.recognize(drawing).modelVersion);
+    expect(versions[0]).toBe('v-one');
+    expect(versions.at(-1)).toBe('v-two');
+    // Switch happens once: never back to the old version after the new one answered.
+    expect(versions.indexOf('v-one', versions.indexOf('v-two'))).toBe(-1);
+    expect(recognizer.modelVersion).toBe('v-two');
+    // Same architecture, so the same number of weight tensors is alive after the old model is disposed.
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+
+  it('refuses a broken folder and keeps serving the current model', async () => {
+    const recognizer = await Recognizer.load(join(dir, 'one'));
+    const broken = join(dir, 'broken');
+    await rm(broken, { recursive: true, force: true });
+    await mkdir(broken);
+    await writeFile(join(broken, 'metadata.json'), '{"format":"something-else"}');
+    await expect(recognizer.swap(broken)).rejects.toBeInstanceOf(ModelFolderError);
+    await expect(recognizer.swap(join(dir, 'missing'))).rejects.toBeInstanceOf(ModelFolderError);
+    expect(recognizer.modelVersion).toBe('v-one');
+    expect(recognizer.recognize(digitDrawing(1)).digits).toHaveLength(1);
+  });
+});
