@@ -1,7 +1,7 @@
 /**
  * Processes one recognition job: skip it if a newer revision of the board is already queued, else
- * recognize the strokes, store the prediction, and publish it to the gateways only if no newer revision
- * was published for the room meanwhile (an atomic compare-and-publish in Redis).
+ * recognize the strokes, publish the prediction to the gateways only if no newer revision was published
+ * for the room meanwhile (an atomic compare-and-publish in Redis), and store it.
  */
 
 import {
@@ -58,7 +58,6 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
       inferenceMs,
       latencyMs: Math.max(0, Date.now() - data.acceptedAtMs),
     };
-    await deps.rooms.insertPrediction(prediction);
     const shown = Number(
       await deps.redis.eval(
         PUBLISH_SCRIPT,
@@ -70,6 +69,8 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
         JSON.stringify(prediction),
       ),
     );
+    // Stored after it is shown (the room sees it sooner); a failed insert fails the job, whose retry stores it.
+    await deps.rooms.insertPrediction(prediction);
     if (shown !== -1) return { type: 'stale', revision: data.revision, shownRevision: shown };
     return { type: 'published', revision: data.revision, text: recognition.text, modelVersion: recognition.modelVersion };
   };

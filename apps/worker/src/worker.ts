@@ -27,7 +27,7 @@ export async function startRecognitionWorker(
   const backend = await initBackend();
   const recognizer = await Recognizer.load(resolve(config.MODEL_DIR));
   log.info({ backend, model: recognizer.modelVersion, folder: recognizer.folder }, 'model loaded');
-  const pool = createPool(config.DATABASE_URL, 5);
+  const pool = createPool(config.DATABASE_URL, 5, { asyncCommit: true });
   await migrate(pool);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));

@@ -1,8 +1,12 @@
 /** Connection pools, and throw-away databases for tests. */
 import pg from 'pg';
 
-export function createPool(connectionString: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max });
+/**
+ * `asyncCommit` turns off waiting for the WAL flush on commit: for writers of derived data only (the
+ * recognition workers' predictions, which can always be recomputed), never for user strokes or labels.
+ */
+export function createPool(connectionString: string, max = 10, opts: { asyncCommit?: boolean } = {}): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, ...(opts.asyncCommit ? { options: '-c synchronous_commit=off' } : {}) });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return pool;

@@ -1,0 +1,133 @@
+/**
+ * `npm run bench:load`: starts a gateway and WORKERS recognition workers as separate processes (against
+ * DATABASE_URL / REDIS_URL, or private local instances), then runs simulated socket.io clients in another
+ * process for a sweep of loads and prints commit → prediction latency, predictions/s, lost predictions and
+ * errors. `--quick` runs only the target load; `--clients N --rooms N --rate X` change it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createTestDatabase } from '@inkling/store';
+import { Redis } from 'ioredis';
+import { ensureServices, freePort } from '../scripts/local-services.js';
+import type { LoadResult, LoadStep } from './load-clients.js';
+import { percentile, printTable } from './table.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, clients: { type: 'string' }, rooms: { type: 'string' }, rate: { type: 'string' } },
+});
+const quick = flags.quick === true;
+const workerCount = Number(process.env.WORKERS ?? 2);
+const children: ChildProcess[] = [];
+
+function startApp(app: 'gateway' | 'worker', env: Record<string, string>, readyText: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', app, 'src', 'main.ts')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes(readyText)) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${app} exited with code ${code} before it was ready:\n${out}`)));
+  });
+}
+
+function runClients(step: LoadStep): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'load-clients.ts'), JSON.stringify(step)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult);
+      else reject(new Error(`load clients exited with code ${code}`));
+    });
+  });
+}
+
+function row(label: string, step: LoadStep, r: LoadResult): Record<string, string | number> {
+  const sorted = [...r.latenciesMs].sort((a, b) => a - b);
+  return {
+    load: label,
+    'commits/s': Math.round(r.commits / r.measuredSec),
+    'predictions/s': Math.round(r.predictions / r.measuredSec),
+    'p50 ms': percentile(sorted, 50).toFixed(1),
+    'p95 ms': percentile(sorted, 95).toFixed(1),
+    'p99 ms': percentile(sorted, 99).toFixed(1),
+    lost: r.lost,
+    errors: r.errors,
+    clients: `${step.clients} in ${step.rooms} rooms @ ${step.strokesPerSec}/s`,
+  };
+}
+
+async function main(): Promise<void> {
+  const services = await ensureServices({
+    dataDir: join(ROOT, '.data', 'bench'),
+    databaseUrl: process.env.DATABASE_URL,
+    redisUrl: process.env.REDIS_URL,
+    log: (l) => process.stderr.write(`${l}\n`),
+  });
+  const db = await createTestDatabase(services.databaseUrl, 'inkling_bench');
+  const prefix = `bench${randomBytes(4).toString('hex')}`;
+  const port = await freePort();
+  const common = { DATABASE_URL: db.url, REDIS_URL: services.redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'info' };
+  try {
+    await startApp('gateway', { ...common, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000' }, 'gateway listening');
+    for (let i = 0; i < workerCount; i++) await startApp('worker', common, 'worker ready');
+    process.stderr.write(`gateway on port ${port}, ${workerCount} workers; measuring…\n`);
+    const url = `http://127.0.0.1:${port}`;
+    const base = { url, warmupSec: 3, measureSec: quick ? 10 : 15, drainSec: 5 };
+    const rows: Record<string, string | number>[] = [];
+    const target: LoadStep = {
+      ...base,
+      clients: Number(flags.clients ?? 200),
+      rooms: Number(flags.rooms ?? 50),
+      strokesPerSec: Number(flags.rate ?? 1),
+    };
+    const targetResult = await runClients(target);
+    rows.push(row('target (p50 ≤ 15, p99 ≤ 50, lost 0)', target, targetResult));
+    printTable('bench:load — progress', rows.slice(-1));
+    let best = 0;
+    if (!quick) {
+      for (const clients of [150, 300, 450, 600, 800, 1000]) {
+        const step: LoadStep = { ...base, clients, rooms: clients, strokesPerSec: 2 };
+        const r = await runClients(step);
+        rows.push(row('sweep', step, r));
+        printTable('bench:load — progress', rows.slice(-1));
+        const p99 = percentile([...r.latenciesMs].sort((a, b) => a - b), 99);
+        if (p99 > 100 || r.lost > 0) break;
+        best = Math.max(best, Math.round(r.predictions / r.measuredSec));
+      }
+    }
+    printTable(`bench:load — gateway + ${workerCount} workers + clients on ${(await import('node:os')).cpus().length} cores`, rows);
+    if (!quick) process.stdout.write(`\nmax sustained predictions/s with p99 ≤ 100 ms and nothing lost: ${best} (target ≥ 1,000/s)\n`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    const redis = new Redis(services.redisUrl);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    await db.drop();
+    await services.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});
