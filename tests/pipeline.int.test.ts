@@ -5,7 +5,7 @@
  */
 
 import { digitDrawing, numberDrawing, type Prediction, type Stroke } from '@inkling/protocol';
-import type { DrawingDetail, HistoryPage } from '@inkling/store';
+import type { DrawingDetail, HistoryPage } from '@inkling/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Client, call, nextEvent, type Stack, startStack } from './support/stack.js';
 

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  colorFor,
   type AckFailure,
   type Board,
   type BoardStroke,
@@ -43,14 +44,6 @@ export interface HandlerDeps {
   ratePerSec: number;
 }
 
-const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#db2777', '#65a30d', '#4f46e5', '#b45309'];
-
-/** A stable colour per person, so their strokes are tinted the same for everyone. */
-export function colorFor(userId: string): string {
-  let h = 0;
-  for (const ch of userId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return PALETTE[h % PALETTE.length] as string;
-}
 
 const newId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64url')}`;
 

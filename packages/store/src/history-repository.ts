@@ -1,35 +1,8 @@
 /** Read side of a room's past: archived drawings with their final prediction and label. */
 
-import type { BoardStroke, Prediction } from '@inkling/protocol';
+import type { BoardStroke, DrawingDetail, HistoryItem, HistoryPage } from '@inkling/protocol';
 import type pg from 'pg';
 import { PREDICTION_COLUMNS, type PredictionRow, toPrediction } from './room-repository.js';
-
-export interface HistoryItem {
-  drawingId: number;
-  startedAt: string;
-  archivedAt: string;
-  finalRevision: number;
-  strokeCount: number;
-  prediction: Pick<Prediction, 'text' | 'confidence' | 'lowConfidence' | 'modelVersion' | 'revision'> | null;
-  label: { text: string; createdAt: string } | null;
-}
-
-export interface HistoryPage {
-  items: HistoryItem[];
-  /** Pass as `before` to get the next (older) page; null on the last page. */
-  nextBefore: number | null;
-}
-
-export interface DrawingDetail {
-  drawingId: number;
-  roomId: string;
-  startedAt: string;
-  archivedAt: string | null;
-  finalRevision: number | null;
-  strokes: BoardStroke[];
-  predictions: Prediction[];
-  labels: { text: string; revision: number; userId: string; createdAt: string }[];
-}
 
 export class HistoryRepository {
   constructor(private readonly pool: pg.Pool) {}
