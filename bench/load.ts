@@ -108,7 +108,10 @@ async function main(): Promise<void> {
         const r = await runClients(step);
         rows.push(row('sweep', step, r));
         printTable('bench:load — progress', rows.slice(-1));
-        const p99 = percentile([...r.latenciesMs].sort((a, b) => a - b), 99);
+        const p99 = percentile(
+          [...r.latenciesMs].sort((a, b) => a - b),
+          99,
+        );
         if (p99 > 100 || r.lost > 0) break;
         best = Math.max(best, Math.round(r.predictions / r.measuredSec));
       }
@@ -127,7 +130,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${(err as Error).stack}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  },
+);

@@ -4,8 +4,8 @@
  * worker crashes and gateway restarts.
  */
 
-import { digitDrawing, numberDrawing, type Prediction, type Stroke } from '@inkling/protocol';
 import type { DrawingDetail, HistoryPage } from '@inkling/protocol';
+import { digitDrawing, numberDrawing, type Prediction, type Stroke } from '@inkling/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Client, call, nextEvent, type Stack, startStack } from './support/stack.js';
 

@@ -34,7 +34,7 @@ export interface Stack {
 
 const silent = pino({ level: 'silent' });
 
-export async function startStack(opts: { workers?: number; workerEnv?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(opts: { workers?: number; workerEnv?: Record<string, string>; webDist?: string } = {}): Promise<Stack> {
   const db = await createTestDatabase(inject('databaseUrl'));
   const redisUrl = inject('redisUrl');
   const prefix = `t${randomBytes(5).toString('hex')}`;
@@ -46,6 +46,7 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'silent' as const,
     RATE_LIMIT_PER_SEC: 1000,
+    ...(opts.webDist ? { WEB_DIST: opts.webDist } : {}),
   };
   const workerBase = {
     DATABASE_URL: db.url,

@@ -6,12 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  colorFor,
   type AckFailure,
   type Board,
   type BoardStroke,
   type ClientToServerEvents,
   CommitPayloadSchema,
+  colorFor,
   EmptyPayloadSchema,
   failure,
   InklingError,
@@ -43,7 +43,6 @@ export interface HandlerDeps {
   log: Logger;
   ratePerSec: number;
 }
-
 
 const newId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64url')}`;
 

@@ -130,8 +130,24 @@ export function imageToStrokes(img: RgbaImage): Stroke[] {
   ];
   return paths.slice(0, LIMITS.maxStrokesPerBoard).map((path, k) => ({
     id: `img-${k}`,
-    points: path.map(([gx, gy], i) => [...toBoard(gx, gy), i * 8] as [number, number, number]),
+    points: smooth(path).map(([gx, gy], i) => [...toBoard(gx, gy), i * 8] as [number, number, number]),
   }));
+}
+
+/** Moving average over ±2 pixels (ends kept): removes the staircase of a pixel skeleton. */
+function smooth(path: readonly [number, number][]): [number, number][] {
+  return path.map((p, i) => {
+    if (i === 0 || i === path.length - 1) return p;
+    const from = Math.max(0, i - 2);
+    const to = Math.min(path.length - 1, i + 2);
+    let x = 0;
+    let y = 0;
+    for (let k = from; k <= to; k++) {
+      x += (path[k] as [number, number])[0];
+      y += (path[k] as [number, number])[1];
+    }
+    return [x / (to - from + 1), y / (to - from + 1)];
+  });
 }
 
 /** Walks a one-pixel skeleton into polylines, starting at line ends so each stroke is as long as possible. */

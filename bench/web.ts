@@ -1,0 +1,114 @@
+/**
+ * `npm run bench:web`: the web client's budget. Initial JavaScript (gzipped) of the production build, and
+ * the time from navigation to a live, ready-to-draw board in headless Chromium against a real gateway on
+ * loopback (name remembered, so no prompt), over repeated cold page loads.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { startGateway } from '@inkling/gateway';
+import { createTestDatabase } from '@inkling/store';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { chromium } from 'playwright-core';
+import { ensureServices } from '../scripts/local-services.js';
+import { percentile, printTable } from './table.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const DIST = join(ROOT, 'apps', 'web', 'dist');
+const RUNS = Number(process.env.RUNS ?? 20);
+
+async function initialJavaScript(): Promise<{ raw: number; gzip: number; files: string[] }> {
+  const html = await readFile(join(DIST, 'index.html'), 'utf8');
+  const files = [...html.matchAll(/<(?:script[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="([^"]+\.js)"/g)].map((m) => m[1] as string);
+  let raw = 0;
+  let gzip = 0;
+  for (const f of files) {
+    const bytes = await readFile(join(DIST, f));
+    raw += bytes.length;
+    gzip += gzipSync(bytes, { level: 9 }).length;
+  }
+  return { raw, gzip, files };
+}
+
+async function main(): Promise<void> {
+  const js = await initialJavaScript();
+  const services = await ensureServices({
+    dataDir: join(ROOT, '.data', 'bench'),
+    databaseUrl: process.env.DATABASE_URL,
+    redisUrl: process.env.REDIS_URL,
+  });
+  const db = await createTestDatabase(services.databaseUrl, 'inkling_bench');
+  const prefix = `benchweb${Date.now()}`;
+  const gateway = await startGateway(
+    {
+      PORT: 0,
+      HOST: '127.0.0.1',
+      DATABASE_URL: db.url,
+      REDIS_URL: services.redisUrl,
+      REDIS_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      WEB_DIST: DIST,
+      RATE_LIMIT_PER_SEC: 200,
+    },
+    pino({ level: 'warn' }),
+  );
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+  const ready: number[] = [];
+  const domContent: number[] = [];
+  try {
+    for (let i = 0; i < RUNS + 1; i++) {
+      const context = await browser.newContext();
+      await context.addInitScript(() => window.localStorage.setItem('inkling.name', 'Bench'));
+      const page = await context.newPage();
+      await page.goto(gateway.url);
+      await page.waitForFunction(() => performance.getEntriesByName('inkling:ready').length > 0, undefined, { timeout: 10_000 });
+      const t = await page.evaluate(() => ({
+        ready: performance.getEntriesByName('inkling:ready')[0]?.startTime ?? Number.NaN,
+        dom: (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).domContentLoadedEventEnd,
+      }));
+      if (i > 0) {
+        // The first load warms the server's caches; it is not counted.
+        ready.push(t.ready);
+        domContent.push(t.dom);
+      }
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    await gateway.close();
+    const redis = new Redis(services.redisUrl);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    await db.drop();
+    await services.stop();
+  }
+  ready.sort((a, b) => a - b);
+  domContent.sort((a, b) => a - b);
+  printTable(`bench:web — production build, ${RUNS} cold page loads in headless Chromium on loopback`, [
+    {
+      measure: 'initial JavaScript, gzipped',
+      value: `${(js.gzip / 1024).toFixed(1)} KB (${(js.raw / 1024).toFixed(0)} KB raw, ${js.files.length} file)`,
+      target: '≤ 150 KB',
+    },
+    { measure: 'DOMContentLoaded, p50', value: `${percentile(domContent, 50).toFixed(0)} ms`, target: '' },
+    { measure: 'load → ready to draw (room joined), p50', value: `${percentile(ready, 50).toFixed(0)} ms`, target: '≤ 1,000 ms' },
+    {
+      measure: 'load → ready to draw, p95 / max',
+      value: `${percentile(ready, 95).toFixed(0)} / ${(ready.at(-1) ?? 0).toFixed(0)} ms`,
+      target: '',
+    },
+  ]);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  },
+);
