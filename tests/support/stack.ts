@@ -4,10 +4,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Gateway, startGateway } from '@inkling/gateway';
 import type { ClientToServerEvents, ServerToClientEvents } from '@inkling/protocol';
 import { createTestDatabase } from '@inkling/store';
+import { startTrainerService, type TrainerService } from '@inkling/trainer/service';
 import { type RecognitionWorker, startRecognitionWorker } from '@inkling/worker';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -19,8 +22,15 @@ export const DEFAULT_MODEL_DIR = process.env.TEST_MODEL_DIR ?? join(ROOT, 'model
 
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
 export interface Stack {
   gateway: Gateway;
+  /** Shared models directory of this stack (a temporary folder). */
+  modelsDir: string;
+  startTrainer: () => Promise<TrainerService>;
+  /** The trainer as its own process (training blocks its event loop, as in production). */
+  spawnTrainer: () => Promise<ChildProcess>;
   databaseUrl: string;
   redisUrl: string;
   prefix: string;
@@ -47,12 +57,16 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
     LOG_LEVEL: 'silent' as const,
     RATE_LIMIT_PER_SEC: 1000,
     ...(opts.webDist ? { WEB_DIST: opts.webDist } : {}),
+    ADMIN_TOKEN,
+    NODE_ENV: 'test',
   };
+  const modelsDir = await mkdtemp(join(tmpdir(), 'inkling-models-'));
   const workerBase = {
     DATABASE_URL: db.url,
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     MODEL_DIR: DEFAULT_MODEL_DIR,
+    MODELS_DIR: modelsDir,
     WORKER_CONCURRENCY: 8,
     WORKER_LOCK_MS: 1000,
     WORKER_STALLED_INTERVAL_MS: 500,
@@ -62,6 +76,7 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
   const clients: Client[] = [];
   const children: ChildProcess[] = [];
   const workers: RecognitionWorker[] = [];
+  const trainers: TrainerService[] = [];
   let gateway = await startGateway(gatewayConfig, silent);
 
   const stack: Stack = {
@@ -71,7 +86,16 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
     databaseUrl: db.url,
     redisUrl,
     prefix,
+    modelsDir,
     workers,
+    startTrainer: async () => {
+      const t = await startTrainerService(
+        { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, MODELS_DIR: modelsDir, MODEL_DIR: DEFAULT_MODEL_DIR },
+        silent,
+      );
+      trainers.push(t);
+      return t;
+    },
     startWorker: async (env = {}) => {
       const w = await startRecognitionWorker({ ...workerBase, ...opts.workerEnv, ...parseNumbers(env) }, silent);
       workers.push(w);
@@ -93,6 +117,23 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
       });
       return child;
     },
+    spawnTrainer: async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', 'trainer', 'src', 'trainer-main.ts')], {
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          REDIS_URL: redisUrl,
+          REDIS_PREFIX: prefix,
+          MODELS_DIR: modelsDir,
+          MODEL_DIR: DEFAULT_MODEL_DIR,
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(child);
+      await waitForLine(child, 'trainer ready');
+      return child;
+    },
     restartGateway: async () => {
       await gateway.close();
       gateway = await startGateway(gatewayConfig, silent);
@@ -111,16 +152,34 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
       for (const c of clients) c.disconnect();
       for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
       await Promise.all(workers.map((w) => w.close()));
+      await Promise.all(trainers.map((t) => t.close()));
       await gateway.close();
       const redis = new Redis(redisUrl);
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
       await db.drop();
+      await rm(modelsDir, { recursive: true, force: true });
     },
   };
   for (let i = 0; i < (opts.workers ?? 1); i++) await stack.startWorker();
   return stack;
+}
+
+function waitForLine(child: ChildProcess, text: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes(text)) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`process exited early with code ${code}:\n${out}`)));
+  });
 }
 
 function stringify(o: Record<string, string | number>): Record<string, string> {

@@ -16,6 +16,9 @@ export const GatewayConfigSchema = z.object({
   WEB_DIST: z.string().optional(),
   /** Socket events per second allowed per connection (burst: twice that). */
   RATE_LIMIT_PER_SEC: z.coerce.number().int().min(1).default(200),
+  /** Bearer token of the admin API and page; without it the admin API is off in production, random in development. */
+  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  NODE_ENV: z.string().default('development'),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

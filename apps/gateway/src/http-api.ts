@@ -17,6 +17,7 @@ export interface HttpDeps {
   metrics: GatewayMetrics;
   health: () => Promise<Record<string, boolean>>;
   webDist?: string | undefined;
+  admin?: { handle: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> };
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void>;
@@ -118,6 +119,10 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const run = async () => {
+      if (url.pathname.startsWith('/api/admin/')) {
+        if (deps.admin) return deps.admin.handle(req, res, url);
+        return error(res, 503, 'ADMIN_DISABLED', 'the admin API is not available on this gateway');
+      }
       for (const [pattern, handler] of routes) {
         const m = pattern.exec(url.pathname);
         if (!m) continue;

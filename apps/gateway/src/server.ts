@@ -5,11 +5,12 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPool, HistoryRepository, migrate, RoomRepository } from '@inkling/store';
+import { createPool, HistoryRepository, ModelRegistry, migrate, RoomRepository, TrainingData } from '@inkling/store';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { Server } from 'socket.io';
+import { createAdminApi, resolveAdminToken } from './admin-api.js';
 import type { GatewayConfig } from './config.js';
 import { createHttpHandler } from './http-api.js';
 import { createMetrics } from './metrics.js';
@@ -41,8 +42,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const history = new HistoryRepository(pool);
   const recognition = new RecognitionQueue(command, config.REDIS_PREFIX);
 
+  const admin = createAdminApi({
+    token: resolveAdminToken(config.ADMIN_TOKEN, config.NODE_ENV === 'production', log),
+    registry: new ModelRegistry(pool),
+    data: new TrainingData(pool),
+    redis: command,
+    prefix: config.REDIS_PREFIX,
+    log: logger.child({ area: 'gateway:admin' }),
+  });
   const http = createServer(
     createHttpHandler({
+      admin,
       history,
       metrics,
       webDist: config.WEB_DIST,
@@ -89,6 +99,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await recognition.close();
+      await admin.close();
       await Promise.all([command, pub, sub, predictionSub].map((c) => c.quit().catch(() => undefined)));
       await pool.end();
     },

@@ -8,8 +8,10 @@ export const WorkerConfigSchema = z.object({
     .string()
     .regex(/^[\w:-]+$/)
     .default('inkling'),
-  /** Model folder to serve (model.json, weights.bin, metadata.json). */
+  /** Model folder served when the registry has none yet (the shipped model: model.json, weights.bin, metadata.json). */
   MODEL_DIR: z.string().default('models/default'),
+  /** Shared directory of retrained model folders; registry folder names are relative to it. */
+  MODELS_DIR: z.string().default('models'),
   /** Jobs taken at once; concurrent jobs are recognized together in one batched model call. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** A job whose worker stops renewing its lock for this long is handed to another worker. */

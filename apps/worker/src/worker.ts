@@ -4,13 +4,14 @@
  */
 import { resolve } from 'node:path';
 import { RECOGNITION_QUEUE, type RecognitionJobData, type RecognitionJobName, type RecognitionJobResult } from '@inkling/protocol';
-import { initBackend, Recognizer } from '@inkling/recognizer';
-import { createPool, migrate, RoomRepository } from '@inkling/store';
+import { initBackend, Recognizer, readModelMetadata } from '@inkling/recognizer';
+import { createPool, ModelRegistry, migrate, RoomRepository } from '@inkling/store';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { RecognitionBatcher } from './batcher.js';
 import type { WorkerConfig } from './config.js';
+import { followPromotions } from './model-follower.js';
 import { createRecognitionProcessor } from './recognition-processor.js';
 
 export interface RecognitionWorker {
@@ -25,12 +26,16 @@ export async function startRecognitionWorker(
 ): Promise<RecognitionWorker> {
   const log = logger.child({ area: 'worker' });
   const backend = await initBackend();
-  const recognizer = await Recognizer.load(resolve(config.MODEL_DIR));
-  log.info({ backend, model: recognizer.modelVersion, folder: recognizer.folder }, 'model loaded');
   const pool = createPool(config.DATABASE_URL, 5, { asyncCommit: true });
   await migrate(pool);
+  const modelsDir = resolve(config.MODELS_DIR);
+  const seedFolder = resolve(config.MODEL_DIR);
+  const served = await new ModelRegistry(pool).seed(await readModelMetadata(seedFolder), seedFolder);
+  const recognizer = await Recognizer.load(resolve(modelsDir, served.folder));
+  log.info({ backend, model: recognizer.modelVersion, folder: recognizer.folder }, 'model loaded');
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const follower = await followPromotions({ redis, prefix: config.REDIS_PREFIX, modelsDir, recognizer, log });
   const processor = createRecognitionProcessor({
     redis,
     prefix: config.REDIS_PREFIX,
@@ -56,6 +61,7 @@ export async function startRecognitionWorker(
     worker,
     close: async () => {
       await worker.close();
+      await follower.close();
       await redis.quit().catch(() => undefined);
       await pool.end();
     },

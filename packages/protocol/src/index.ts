@@ -11,4 +11,5 @@ export * from './saved-drawing.js';
 export * from './segment.js';
 export * from './test-drawings.js';
 export * from './trace-image.js';
+export * from './training.js';
 export * from './training-progress.js';

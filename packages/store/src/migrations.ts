@@ -62,6 +62,28 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX labels_drawing ON labels (drawing_id, created_at DESC);
     `,
   },
+  {
+    version: 2,
+    name: 'model registry',
+    sql: `
+      CREATE TABLE models (
+        version text PRIMARY KEY,
+        parent_version text,
+        status text NOT NULL CHECK (status IN ('candidate', 'promoted', 'rejected', 'retired')),
+        folder text NOT NULL,
+        metrics jsonb NOT NULL,
+        data_counts jsonb NOT NULL,
+        training_time_ms double precision NOT NULL,
+        backend text NOT NULL,
+        reason text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        promoted_at timestamptz
+      );
+      -- At most one promoted model at any time.
+      CREATE UNIQUE INDEX models_one_promoted ON models ((true)) WHERE status = 'promoted';
+      CREATE INDEX predictions_low_confidence ON predictions (created_at DESC) WHERE low_confidence;
+    `,
+  },
 ];
 
 const LOCK_ID = 727_001;

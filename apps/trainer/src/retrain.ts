@@ -1,0 +1,131 @@
+/**
+ * One retraining run: MNIST plus user-labelled drawings, fine-tuned from the served model or from scratch;
+ * the candidate is evaluated, written to the shared models directory, recorded in the registry, and
+ * promoted only if the gate allows it (workers are told to switch). The served model is never touched
+ * before a candidate is complete and better.
+ */
+import { join, resolve } from 'node:path';
+import {
+  type ModelEvent,
+  PREPROCESSING_VERSION,
+  type RetrainOptions,
+  type TrainingJobResult,
+  type TrainingProgress,
+  trainingKeys,
+} from '@inkling/protocol';
+import {
+  ARCHITECTURE_NAME,
+  ArchitectureOptionsSchema,
+  buildModel,
+  DEFAULT_ARCHITECTURE,
+  loadModelFolder,
+  multiplyAdds,
+  saveModelFolder,
+} from '@inkling/recognizer';
+import type { ModelRegistry, TrainingData } from '@inkling/store';
+import type { Redis } from 'ioredis';
+import { DEFAULT_AUGMENT, seededRandom } from './augment.js';
+import { evaluateModel, toMetrics } from './evaluate.js';
+import type { Mnist } from './mnist.js';
+import { decidePromotion } from './promotion-gate.js';
+import { trainLoop } from './train-loop.js';
+import { buildUserSets, mixTrainingSet, USER_TEST_RULE } from './user-data.js';
+
+export class RetrainCancelledError extends Error {
+  readonly code = 'RETRAIN_CANCELLED';
+  constructor() {
+    super('the retraining job was cancelled');
+    this.name = 'RetrainCancelledError';
+  }
+}
+
+export interface RetrainDeps {
+  registry: ModelRegistry;
+  data: TrainingData;
+  redis: Redis;
+  prefix: string;
+  modelsDir: string;
+  mnist: Mnist;
+  backend: string;
+}
+
+export async function retrain(
+  deps: RetrainDeps,
+  options: RetrainOptions,
+  version: string,
+  onProgress: (p: TrainingProgress) => void,
+  signal: AbortSignal,
+): Promise<TrainingJobResult> {
+  const current = await deps.registry.promoted();
+  const currentFolder = current ? resolve(deps.modelsDir, current.folder) : null;
+  const user = buildUserSets(await deps.data.labelledDrawings());
+  const random = seededRandom(options.seed);
+  const mnistCount = options.mnistLimit ?? deps.mnist.train.count;
+  const train = mixTrainingSet(deps.mnist.train, mnistCount, user.train, options.userShare, random);
+
+  const fineTune = options.mode === 'fine-tune' && currentFolder !== null;
+  const loaded = currentFolder ? await loadModelFolder(currentFolder) : null;
+  const architecture = ArchitectureOptionsSchema.parse(
+    loaded ? { ...loaded.metadata.architecture.options, seed: options.seed } : { ...DEFAULT_ARCHITECTURE, seed: options.seed },
+  );
+  const model = fineTune && loaded ? loaded.model : buildModel(architecture);
+  try {
+    const result = await trainLoop(model, train, {
+      epochs: options.epochs,
+      batchSize: 128,
+      learningRate: options.learningRate ?? (fineTune ? 0.0003 : 0.003),
+      seed: options.seed,
+      augment: DEFAULT_AUGMENT,
+      validation: deps.mnist.test,
+      signal,
+      onProgress,
+    });
+    if (result.cancelled) throw new RetrainCancelledError();
+
+    const mnistEval = evaluateModel(model, deps.mnist.test);
+    const userEval = user.test.count > 0 ? evaluateModel(model, user.test) : null;
+    const baselineUser = loaded && user.test.count > 0 ? evaluateModel(loaded.model, user.test).accuracy : null;
+    const decision = decidePromotion({
+      candidate: { mnist: mnistEval.accuracy, user: userEval?.accuracy ?? null },
+      baseline: current ? { version: current.version, mnist: current.metrics.mnistTestAccuracy, user: baselineUser } : null,
+    });
+    const metadata = {
+      format: 'inkling-model' as const,
+      version,
+      parentVersion: fineTune && current ? current.version : null,
+      architecture: { name: ARCHITECTURE_NAME, options: architecture, multiplyAdds: multiplyAdds(architecture) },
+      input: { shape: [28, 28, 1] as [28, 28, 1], range: [0, 1] as [0, 1], ink: 'white-on-black' as const },
+      preprocessingVersion: PREPROCESSING_VERSION,
+      dataset: {
+        fingerprint: `${deps.mnist.fingerprint}+user(${USER_TEST_RULE}; test labels ${user.testLabelIds.join(',') || 'none'})`,
+        mnistTrainCount: mnistCount,
+        userTrainCount: user.train.count,
+        userTestCount: user.test.count,
+      },
+      training: {
+        command: `retraining job ${JSON.stringify(options)}`,
+        epochs: result.epochsRun,
+        batchSize: 128,
+        seed: options.seed,
+        trainingTimeMs: Math.round(result.trainingTimeMs),
+        backend: deps.backend,
+        imagesPerSec: Math.round(result.imagesPerSec),
+      },
+      metrics: toMetrics(mnistEval, userEval, user.test.count),
+      createdAt: new Date().toISOString(),
+    };
+    await saveModelFolder(model, join(deps.modelsDir, version), metadata);
+    await deps.registry.register(metadata, version, 'candidate');
+    if (decision.promoted) {
+      await deps.registry.promote(version, decision.reason);
+      const event: ModelEvent = { type: 'promoted', version, folder: version };
+      await deps.redis.publish(trainingKeys(deps.prefix).models, JSON.stringify(event));
+    } else {
+      await deps.registry.reject(version, decision.reason);
+    }
+    return { version, metrics: metadata.metrics, decision, trainingTimeMs: Math.round(result.trainingTimeMs) };
+  } finally {
+    model.dispose();
+    if (loaded && loaded.model !== model) loaded.model.dispose();
+  }
+}

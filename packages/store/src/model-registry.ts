@@ -1,0 +1,146 @@
+/**
+ * The model registry: every trained model with its lineage, data counts, metrics and status. Exactly one
+ * model is `promoted` (served by the workers) once the registry is seeded; promotion retires the previous
+ * one in the same transaction.
+ */
+import { InklingError, type ModelMetadata, type ModelRecord, type ModelStatus } from '@inkling/protocol';
+import type pg from 'pg';
+
+interface ModelRow {
+  version: string;
+  parent_version: string | null;
+  status: ModelStatus;
+  folder: string;
+  metrics: ModelRecord['metrics'];
+  data_counts: ModelRecord['dataCounts'];
+  training_time_ms: number;
+  backend: string;
+  reason: string | null;
+  created_at: Date;
+  promoted_at: Date | null;
+}
+
+const toRecord = (r: ModelRow): ModelRecord => ({
+  version: r.version,
+  parentVersion: r.parent_version,
+  status: r.status,
+  folder: r.folder,
+  metrics: r.metrics,
+  dataCounts: r.data_counts,
+  trainingTimeMs: r.training_time_ms,
+  backend: r.backend,
+  reason: r.reason,
+  createdAt: r.created_at.toISOString(),
+  promotedAt: r.promoted_at ? r.promoted_at.toISOString() : null,
+});
+
+export class ModelNotFoundError extends InklingError {
+  constructor(version: string) {
+    super('INVALID_PAYLOAD', `no model with version ${version}`);
+    this.name = 'ModelNotFoundError';
+  }
+}
+
+export class ModelRegistry {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async list(): Promise<ModelRecord[]> {
+    const { rows } = await this.pool.query<ModelRow>('SELECT * FROM models ORDER BY created_at DESC, version DESC');
+    return rows.map(toRecord);
+  }
+
+  async get(version: string): Promise<ModelRecord | null> {
+    const { rows } = await this.pool.query<ModelRow>('SELECT * FROM models WHERE version = $1', [version]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async promoted(): Promise<ModelRecord | null> {
+    const { rows } = await this.pool.query<ModelRow>("SELECT * FROM models WHERE status = 'promoted'");
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** Records a model folder's metadata with a status; idempotent for the same version. */
+  async register(metadata: ModelMetadata, folder: string, status: ModelStatus, reason: string | null = null): Promise<ModelRecord> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (status === 'promoted') await client.query("UPDATE models SET status = 'retired' WHERE status = 'promoted'");
+      const { rows } = await client.query<ModelRow>(
+        `INSERT INTO models (version, parent_version, status, folder, metrics, data_counts, training_time_ms, backend, reason, promoted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $3 = 'promoted' THEN now() END)
+         ON CONFLICT (version) DO UPDATE SET version = EXCLUDED.version
+         RETURNING *`,
+        [
+          metadata.version,
+          metadata.parentVersion,
+          status,
+          folder,
+          JSON.stringify(metadata.metrics),
+          JSON.stringify({
+            mnistTrain: metadata.dataset.mnistTrainCount,
+            userTrain: metadata.dataset.userTrainCount,
+            userTest: metadata.dataset.userTestCount,
+          }),
+          metadata.training.trainingTimeMs,
+          metadata.training.backend,
+          reason,
+        ],
+      );
+      await client.query('COMMIT');
+      return toRecord(rows[0] as ModelRow);
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Makes the given model the served one when nothing is served yet (a fresh deployment); returns the served one. */
+  async seed(metadata: ModelMetadata, folder: string): Promise<ModelRecord> {
+    const current = await this.promoted();
+    if (current) return current;
+    try {
+      return await this.register(metadata, folder, 'promoted', 'the model shipped with this deployment');
+    } catch (err) {
+      // Another process seeded at the same moment (unique promoted index): use theirs.
+      const winner = await this.promoted();
+      if (winner) return winner;
+      throw err;
+    }
+  }
+
+  /** Makes `version` the served model (a candidate, or an earlier one: a rollback); the current one retires. */
+  async promote(version: string, reason: string): Promise<ModelRecord> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows: found } = await client.query<ModelRow>('SELECT * FROM models WHERE version = $1 FOR UPDATE', [version]);
+      if (!found[0]) throw new ModelNotFoundError(version);
+      await client.query("UPDATE models SET status = 'retired' WHERE status = 'promoted' AND version <> $1", [version]);
+      const { rows } = await client.query<ModelRow>(
+        "UPDATE models SET status = 'promoted', promoted_at = now(), reason = $2 WHERE version = $1 RETURNING *",
+        [version, reason],
+      );
+      await client.query('COMMIT');
+      return toRecord(rows[0] as ModelRow);
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async reject(version: string, reason: string): Promise<ModelRecord> {
+    const { rows } = await this.pool.query<ModelRow>(
+      "UPDATE models SET status = 'rejected', reason = $2 WHERE version = $1 AND status <> 'promoted' RETURNING *",
+      [version, reason],
+    );
+    if (!rows[0]) {
+      if (!(await this.get(version))) throw new ModelNotFoundError(version);
+      throw new InklingError('INVALID_PAYLOAD', `model ${version} is being served; promote another one first`);
+    }
+    return toRecord(rows[0]);
+  }
+}
