@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       WEB_DIST: DIST,
       RATE_LIMIT_PER_SEC: 200,
+      NODE_ENV: 'production',
     },
     pino({ level: 'warn' }),
   );
