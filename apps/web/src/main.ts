@@ -1,5 +1,6 @@
 import { createApp } from 'vue';
-import App from './App.vue';
 import './styles.css';
 
-createApp(App).mount('#app');
+// The admin page is its own chunk: a drawing room never downloads it.
+const page = window.location.pathname.startsWith('/admin') ? import('./admin/AdminApp.vue') : import('./App.vue');
+page.then((m) => createApp(m.default).mount('#app'));
