@@ -65,7 +65,11 @@ function ownForPostgres(dir: string): void {
   chownSync(dir, uid, gid);
 }
 
-async function startPostgres(dir: string, log: (line: string) => void): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startPostgres(
+  dir: string,
+  log: (line: string) => void,
+  durable: boolean,
+): Promise<{ url: string; stop: () => Promise<void> }> {
   const bin = postgresBin();
   const data = join(dir, 'pg');
   if (!existsSync(join(data, 'PG_VERSION'))) {
@@ -85,7 +89,7 @@ async function startPostgres(dir: string, log: (line: string) => void): Promise<
     '-l',
     join(data, 'server.log'),
     '-o',
-    `-p ${port} -k ${data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    `-p ${port} -k ${data} -c listen_addresses=127.0.0.1 -c fsync=${durable ? 'on' : 'off'} -c max_connections=200`,
     '-w',
     'start',
   ]);
@@ -155,13 +159,15 @@ export async function ensureServices(opts: {
   databaseUrl?: string | undefined;
   redisUrl?: string | undefined;
   log?: (line: string) => void;
+  /** fsync on (the default): committed data survives a machine crash. Tests turn it off for speed. */
+  durable?: boolean;
 }): Promise<Services> {
   const log = opts.log ?? (() => undefined);
   const stops: (() => Promise<void>)[] = [];
   try {
     let databaseUrl = opts.databaseUrl;
     if (!databaseUrl) {
-      const pg = await startPostgres(opts.dataDir, log);
+      const pg = await startPostgres(opts.dataDir, log, opts.durable ?? true);
       stops.push(pg.stop);
       databaseUrl = pg.url;
     }

@@ -1,10 +1,11 @@
 /**
  * `npm start`: the whole stack on one machine. Uses DATABASE_URL / REDIS_URL when given, otherwise private
- * PostgreSQL and Redis instances in ./.data; then the gateway (serving the built web app) and WORKERS
- * recognition workers, restarted if they crash. Ctrl-C stops everything cleanly.
+ * PostgreSQL and Redis instances in ./.data; then the gateway (serving the built web app), WORKERS
+ * recognition workers and the trainer, restarted if they crash. Ctrl-C stops everything cleanly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureServices, MissingBinaryError } from './local-services.js';
@@ -50,8 +51,17 @@ async function main(): Promise<void> {
       build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`web build failed with code ${code}`))));
     });
   }
+  const adminToken = process.env.ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
+  mkdirSync(join(ROOT, '.data'), { recursive: true });
+  // Lets `npm run retrain` and other local tools find this stack's services and admin token.
+  writeFileSync(
+    join(ROOT, '.data', 'services.json'),
+    JSON.stringify({ databaseUrl, redisUrl: services.redisUrl, adminToken, url: `http://localhost:${port}` }, null, 2),
+    { mode: 0o600 },
+  );
   const env = {
     ...process.env,
+    ADMIN_TOKEN: adminToken,
     DATABASE_URL: databaseUrl,
     REDIS_URL: services.redisUrl,
     PORT: port,
@@ -77,7 +87,11 @@ async function main(): Promise<void> {
     procs.push(w);
     launch(w, 'apps/worker/src/main.ts');
   }
+  const trainer: Supervised = { name: 'trainer', child: null };
+  procs.push(trainer);
+  launch(trainer, 'apps/trainer/src/trainer-main.ts');
   say(`Inkling is starting at http://localhost:${port}  (Ctrl-C to stop)`);
+  say(`admin page: http://localhost:${port}/admin  token: ${process.env.ADMIN_TOKEN ? '(your ADMIN_TOKEN)' : adminToken}`);
 
   const stop = async () => {
     if (stopping) return;
