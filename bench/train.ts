@@ -7,11 +7,11 @@ import { DEFAULT_AUGMENT } from '../apps/trainer/src/augment.js';
 import { evaluateModel } from '../apps/trainer/src/evaluate.js';
 import { loadMnist } from '../apps/trainer/src/mnist.js';
 import { trainLoop } from '../apps/trainer/src/train-loop.js';
-import { buildModel, initBackend, multiplyAdds } from '../packages/recognizer/src/index.js';
+import { buildModel, DEFAULT_ARCHITECTURE, initBackend, multiplyAdds } from '../packages/recognizer/src/index.js';
 import { printTable } from './table.js';
 
 const TARGET = 0.99;
-const arch = { filters: [16, 32, 64] as [number, number, number], denseUnits: 128, dropout: 0.3, seed: 1 };
+const arch = { ...DEFAULT_ARCHITECTURE, seed: 1 };
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     let reachedAt: number | null = null;
     let batches = 0;
+    let evalMs = 0;
     const controller = new AbortController();
     await trainLoop(fresh, mnist.train, {
       epochs: 4,
@@ -61,18 +62,20 @@ async function main(): Promise<void> {
       signal: controller.signal,
       onProgress: (p) => {
         if (p.type !== 'batch' || ++batches % 100 !== 0) return;
+        const evalStart = performance.now();
         const acc = evaluateModel(fresh, mnist.test).accuracy;
+        evalMs += performance.now() - evalStart;
         process.stderr.write(
           `  after ${batches} batches (${((performance.now() - started) / 1000).toFixed(0)} s): test accuracy ${(acc * 100).toFixed(2)}%\n`,
         );
         if (acc >= TARGET) {
-          reachedAt = performance.now() - started;
+          reachedAt = performance.now() - started - evalMs;
           controller.abort();
         }
       },
     });
     rows.push({
-      measure: 'wall time to 99.0% MNIST test accuracy',
+      measure: 'training time to 99.0% MNIST test accuracy (checks excluded)',
       value: reachedAt === null ? 'not reached in 4 epochs' : `${((reachedAt as number) / 1000).toFixed(0)} s (${batches} batches)`,
       target: '≤ 300 s',
     });

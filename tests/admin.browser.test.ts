@@ -4,6 +4,7 @@ import { digitDrawing } from '@inkling/protocol';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from './support/browser.js';
+import { query } from './support/database.js';
 import { ADMIN_TOKEN, call, ROOT, type Stack, startStack } from './support/stack.js';
 
 const WEB_DIST = join(ROOT, 'apps', 'web', 'dist');
@@ -77,14 +78,3 @@ describe('admin page in Chromium', () => {
     await screenshot(page, '12-admin-review');
   });
 });
-
-async function query(stack: Stack, sql: string): Promise<{ rows: Record<string, unknown>[] }> {
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: stack.databaseUrl });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}

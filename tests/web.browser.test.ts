@@ -14,6 +14,7 @@ import {
   screenshot,
   waitForInk,
 } from './support/browser.js';
+import { query } from './support/database.js';
 import { ROOT, type Stack, startStack } from './support/stack.js';
 
 const WEB_DIST = join(ROOT, 'apps', 'web', 'dist');
@@ -191,14 +192,3 @@ describe('web client in Chromium', () => {
     await ada.waitForSelector('[data-testid=help]', { state: 'detached' });
   });
 });
-
-async function query(stack: Stack, sql: string): Promise<{ rows: Record<string, unknown>[] }> {
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: stack.databaseUrl });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}

@@ -16,7 +16,7 @@ export const ArchitectureOptionsSchema = z
   .strict();
 export type ArchitectureOptions = z.infer<typeof ArchitectureOptionsSchema>;
 
-export const DEFAULT_ARCHITECTURE: ArchitectureOptions = { filters: [32, 48, 64], denseUnits: 128, dropout: 0.3 };
+export const DEFAULT_ARCHITECTURE: ArchitectureOptions = { filters: [16, 32, 64], denseUnits: 128, dropout: 0.3 };
 export const ARCHITECTURE_NAME = 'inkling-cnn-v1';
 
 /** Builds a fresh, untrained model. Throws a ZodError for invalid options. */

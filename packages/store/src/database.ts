@@ -45,3 +45,19 @@ export async function createTestDatabase(adminUrl: string, prefix = 'inkling_tes
     },
   };
 }
+
+/** Runs `work` in a transaction on one pooled connection: committed if it resolves, rolled back if it throws. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -5,6 +5,7 @@
  */
 import { InklingError, type ModelMetadata, type ModelRecord, type ModelStatus } from '@inkling/protocol';
 import type pg from 'pg';
+import { inTransaction } from './database.js';
 
 interface ModelRow {
   version: string;
@@ -61,9 +62,7 @@ export class ModelRegistry {
 
   /** Records a model folder's metadata with a status; idempotent for the same version. */
   async register(metadata: ModelMetadata, folder: string, status: ModelStatus, reason: string | null = null): Promise<ModelRecord> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       if (status === 'promoted') await client.query("UPDATE models SET status = 'retired' WHERE status = 'promoted'");
       const { rows } = await client.query<ModelRow>(
         `INSERT INTO models (version, parent_version, status, folder, metrics, data_counts, training_time_ms, backend, reason, promoted_at)
@@ -86,14 +85,8 @@ export class ModelRegistry {
           reason,
         ],
       );
-      await client.query('COMMIT');
       return toRecord(rows[0] as ModelRow);
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Makes the given model the served one when nothing is served yet (a fresh deployment); returns the served one. */
@@ -112,9 +105,7 @@ export class ModelRegistry {
 
   /** Makes `version` the served model (a candidate, or an earlier one: a rollback); the current one retires. */
   async promote(version: string, reason: string): Promise<ModelRecord> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const { rows: found } = await client.query<ModelRow>('SELECT * FROM models WHERE version = $1 FOR UPDATE', [version]);
       if (!found[0]) throw new ModelNotFoundError(version);
       await client.query("UPDATE models SET status = 'retired' WHERE status = 'promoted' AND version <> $1", [version]);
@@ -122,14 +113,8 @@ export class ModelRegistry {
         "UPDATE models SET status = 'promoted', promoted_at = now(), reason = $2 WHERE version = $1 RETURNING *",
         [version, reason],
       );
-      await client.query('COMMIT');
       return toRecord(rows[0] as ModelRow);
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async reject(version: string, reason: string): Promise<ModelRecord> {

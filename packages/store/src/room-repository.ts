@@ -6,6 +6,7 @@
 
 import { type BoardStroke, InklingError, LIMITS, type Prediction, type Stroke } from '@inkling/protocol';
 import type pg from 'pg';
+import { inTransaction } from './database.js';
 
 export interface BoardState {
   roomId: string;
@@ -21,21 +22,6 @@ interface StrokeRow {
 }
 
 const toBoardStroke = (r: StrokeRow): BoardStroke => ({ id: r.stroke_id, points: r.points, authorId: r.author_id });
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 async function lockRoom(client: pg.PoolClient, roomId: string): Promise<{ revision: number; drawingId: number }> {
   const { rows } = await client.query<{ revision: number; current_drawing_id: string }>(
