@@ -66,7 +66,7 @@ describe('admin page in Chromium', () => {
     expect(await page.locator('[data-testid=training-chart] circle.val').count()).toBeGreaterThanOrEqual(2);
     expect(await page.locator('.matrices table').count()).toBe(2);
     await screenshot(page, '11-admin-job-done');
-  });
+  }, 300_000);
 
   it('labels the review queue with the keyboard', async () => {
     await page.waitForSelector('[data-testid=review] li');

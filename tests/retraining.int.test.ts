@@ -127,11 +127,18 @@ describe('retraining, registry and promotion', () => {
     const seen: string[] = [];
     let k = 0;
     let done: TrainingJobView | null = null;
-    const watching = waitForJob(jobId).then((j) => {
-      done = j;
-    });
-    while (!done) seen.push(await predictNow(k++));
+    let failure: unknown = null;
+    const watching = waitForJob(jobId).then(
+      (j) => {
+        done = j;
+      },
+      (err: unknown) => {
+        failure = err;
+      },
+    );
+    while (!done && !failure) seen.push(await predictNow(k++));
     await watching;
+    if (failure) throw failure;
     const job = done as unknown as TrainingJobView;
     expect(job.state).toBe('completed');
     expect(job.curve.some((p) => p.type === 'epoch')).toBe(true);
@@ -150,7 +157,7 @@ describe('retraining, registry and promotion', () => {
     expect(seen.at(-1)).toBe(version);
     const queues = (await admin('GET', '/api/admin/queues')).body.queues as { name: string; counts: Record<string, number> }[];
     expect(queues.find((q) => q.name === 'recognition')?.counts.failed).toBe(0);
-  });
+  }, 300_000);
 
   it('a worse candidate (from scratch on 256 images) is rejected and the served model stays', async () => {
     const started = await admin('POST', '/api/admin/retrain', { epochs: 1, mode: 'scratch', mnistLimit: 256, seed: 4 });
@@ -165,7 +172,7 @@ describe('retraining, registry and promotion', () => {
     expect(await predictNow(900)).toBe(versions[1]);
     const promoteRejected = await admin('POST', `/api/admin/models/${job.result?.version}/rollback`, {});
     expect(promoteRejected.status).toBe(409);
-  });
+  }, 300_000);
 
   it('rolls back to the previous model; workers follow', async () => {
     const r = await admin('POST', `/api/admin/models/${versions[0]}/rollback`, { reason: 'test rollback' });
@@ -192,7 +199,7 @@ describe('retraining, registry and promotion', () => {
     expect(job.state).toBe('failed');
     expect(job.failedReason).toContain('cancelled');
     expect(await models()).toHaveLength(before);
-  });
+  }, 300_000);
 
   it('the review queue lists corrected drawings; an admin label is stored', async () => {
     const ack = await call(drawer, 'stroke:commit', { stroke: digitDrawing(1, undefined, 'rev-')[0] as never });
