@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureServices, MissingBinaryError } from './local-services.js';
@@ -27,6 +27,25 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
   return url.toString();
 }
 
+/** Newest modification time of the files below `dir` (0 if it does not exist). */
+function newest(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let max = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    max = Math.max(max, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return max;
+}
+
+/** True when there is no build, or the web app's or the protocol's sources are newer than it. */
+function webBuildIsStale(webDist: string): boolean {
+  const index = join(webDist, 'index.html');
+  if (!existsSync(index)) return true;
+  const sources = Math.max(newest(join(ROOT, 'apps', 'web', 'src')), newest(join(ROOT, 'packages', 'protocol', 'src')));
+  return sources > statSync(index).mtimeMs;
+}
+
 interface Supervised {
   name: string;
   child: ChildProcess | null;
@@ -44,8 +63,8 @@ async function main(): Promise<void> {
   });
   const databaseUrl = process.env.DATABASE_URL ?? (await ensureDatabase(services.databaseUrl, 'inkling'));
   const webDist = join(ROOT, 'apps', 'web', 'dist');
-  if (!existsSync(join(webDist, 'index.html')) && existsSync(join(ROOT, 'apps', 'web', 'package.json'))) {
-    say('building the web app (first start)…');
+  if (webBuildIsStale(webDist)) {
+    say('building the web app (sources changed since the last build)…');
     await new Promise<void>((resolve, reject) => {
       const build = spawn('npm', ['run', 'build', '-w', '@inkling/web'], { cwd: ROOT, stdio: 'inherit' });
       build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`web build failed with code ${code}`))));
