@@ -25,26 +25,50 @@ export function toFloatImages(images: Uint8Array | Float32Array, start: number, 
   return out;
 }
 
-export function evaluateModel(model: tf.LayersModel, set: ImageSet, batchSize = 1000): Evaluation {
-  const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
-  for (let start = 0; start < set.count; start += batchSize) {
-    const n = Math.min(batchSize, set.count - start);
-    const predicted = tf.tidy(() => {
-      const x = tf.tensor4d(toFloatImages(set.images, start, n), [n, 28, 28, 1]);
-      return (model.predict(x) as tf.Tensor).argMax(-1).dataSync();
-    });
-    for (let i = 0; i < n; i++) {
-      const row = confusion[set.labels[start + i] ?? 0];
-      if (row) row[predicted[i] ?? 0] = (row[predicted[i] ?? 0] ?? 0) + 1;
-    }
+function emptyConfusion(): number[][] {
+  return Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+}
+
+/** Predicts images [start, start + n) and counts them into the confusion matrix. */
+function accumulate(model: tf.LayersModel, set: ImageSet, start: number, n: number, confusion: number[][]): void {
+  const predicted = tf.tidy(() => {
+    const x = tf.tensor4d(toFloatImages(set.images, start, n), [n, 28, 28, 1]);
+    return (model.predict(x) as tf.Tensor).argMax(-1).dataSync();
+  });
+  for (let i = 0; i < n; i++) {
+    const row = confusion[set.labels[start + i] ?? 0];
+    if (row) row[predicted[i] ?? 0] = (row[predicted[i] ?? 0] ?? 0) + 1;
   }
+}
+
+function summarize(confusion: number[][], count: number): Evaluation {
   let correct = 0;
   const perClassAccuracy = confusion.map((row, c) => {
     const total = row.reduce((a, b) => a + b, 0);
     correct += row[c] ?? 0;
     return total === 0 ? 0 : (row[c] ?? 0) / total;
   });
-  return { accuracy: set.count === 0 ? 0 : correct / set.count, perClassAccuracy, confusionMatrix: confusion };
+  return { accuracy: count === 0 ? 0 : correct / count, perClassAccuracy, confusionMatrix: confusion };
+}
+
+export function evaluateModel(model: tf.LayersModel, set: ImageSet, batchSize = 1000): Evaluation {
+  const confusion = emptyConfusion();
+  for (let start = 0; start < set.count; start += batchSize)
+    accumulate(model, set, start, Math.min(batchSize, set.count - start), confusion);
+  return summarize(confusion, set.count);
+}
+
+/**
+ * The same, yielding to the event loop between batches: for services, where a long synchronous evaluation
+ * would stop lock renewals and heartbeats (a BullMQ job would look stalled).
+ */
+export async function evaluateModelAsync(model: tf.LayersModel, set: ImageSet, batchSize = 500): Promise<Evaluation> {
+  const confusion = emptyConfusion();
+  for (let start = 0; start < set.count; start += batchSize) {
+    accumulate(model, set, start, Math.min(batchSize, set.count - start), confusion);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return summarize(confusion, set.count);
 }
 
 export function toMetrics(mnist: Evaluation, user: Evaluation | null, userCount: number): ModelMetrics {

@@ -25,7 +25,7 @@ import {
 import type { ModelRegistry, TrainingData } from '@inkling/store';
 import type { Redis } from 'ioredis';
 import { DEFAULT_AUGMENT, seededRandom } from './augment.js';
-import { evaluateModel, toMetrics } from './evaluate.js';
+import { evaluateModelAsync, toMetrics } from './evaluate.js';
 import type { Mnist } from './mnist.js';
 import { decidePromotion } from './promotion-gate.js';
 import { trainLoop } from './train-loop.js';
@@ -39,6 +39,14 @@ export class RetrainCancelledError extends Error {
   }
 }
 
+export class RetrainAbandonedError extends Error {
+  readonly code = 'RETRAIN_ABANDONED';
+  constructor() {
+    super('the job was given up (marked stalled or failed) before the candidate was registered; nothing was changed');
+    this.name = 'RetrainAbandonedError';
+  }
+}
+
 export interface RetrainDeps {
   registry: ModelRegistry;
   data: TrainingData;
@@ -47,6 +55,8 @@ export interface RetrainDeps {
   modelsDir: string;
   mnist: Mnist;
   backend: string;
+  /** Checked before anything is written: false when the queue no longer considers this job running. */
+  stillRunning: () => Promise<boolean>;
 }
 
 export async function retrain(
@@ -83,9 +93,9 @@ export async function retrain(
     });
     if (result.cancelled) throw new RetrainCancelledError();
 
-    const mnistEval = evaluateModel(model, deps.mnist.test);
-    const userEval = user.test.count > 0 ? evaluateModel(model, user.test) : null;
-    const baselineUser = loaded && user.test.count > 0 ? evaluateModel(loaded.model, user.test).accuracy : null;
+    const mnistEval = await evaluateModelAsync(model, deps.mnist.test);
+    const userEval = user.test.count > 0 ? await evaluateModelAsync(model, user.test) : null;
+    const baselineUser = loaded && user.test.count > 0 ? (await evaluateModelAsync(loaded.model, user.test)).accuracy : null;
     const decision = decidePromotion({
       candidate: { mnist: mnistEval.accuracy, user: userEval?.accuracy ?? null },
       baseline: current ? { version: current.version, mnist: current.metrics.mnistTestAccuracy, user: baselineUser } : null,
@@ -115,6 +125,7 @@ export async function retrain(
       metrics: toMetrics(mnistEval, userEval, user.test.count),
       createdAt: new Date().toISOString(),
     };
+    if (!(await deps.stillRunning())) throw new RetrainAbandonedError();
     await saveModelFolder(model, join(deps.modelsDir, version), metadata);
     await deps.registry.register(metadata, version, 'candidate');
     if (decision.promoted) {

@@ -6,7 +6,7 @@
 import type { TrainingProgress } from '@inkling/protocol';
 import * as tf from '@tensorflow/tfjs';
 import { type AugmentOptions, augmentImage, type Random, seededRandom } from './augment.js';
-import { evaluateModel, type ImageSet } from './evaluate.js';
+import { evaluateModelAsync, type ImageSet } from './evaluate.js';
 import { IMAGE_PIXELS } from './mnist.js';
 
 export interface TrainLoopOptions {
@@ -136,7 +136,7 @@ export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainL
         accuracy: correct / Math.max(1, seenThisEpoch),
         imagesPerSec,
         etaSec: ((o.epochs - epoch) * data.count) / Math.max(imagesPerSec, 1e-9),
-        validationAccuracy: o.validation ? evaluateModel(model, o.validation).accuracy : null,
+        validationAccuracy: o.validation ? (await evaluateModelAsync(model, o.validation)).accuracy : null,
       };
       o.onProgress?.(event);
       if (o.stopAfterEpoch?.(event)) break;

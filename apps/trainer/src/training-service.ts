@@ -84,7 +84,16 @@ export async function startTrainerService(config: TrainerConfig, log: Logger): P
     log.info({ jobId, options: parsed.data.options, version }, 'retraining started');
     try {
       const result = await retrain(
-        { registry, data: new TrainingData(pool), redis, prefix: config.REDIS_PREFIX, modelsDir, mnist, backend },
+        {
+          registry,
+          data: new TrainingData(pool),
+          redis,
+          prefix: config.REDIS_PREFIX,
+          modelsDir,
+          mnist,
+          backend,
+          stillRunning: async () => (await job.getState()) === 'active',
+        },
         parsed.data.options,
         version,
         onProgress,
@@ -106,9 +115,10 @@ export async function startTrainerService(config: TrainerConfig, log: Logger): P
     connection: redis.duplicate(),
     prefix: config.REDIS_PREFIX,
     concurrency: 1,
-    // Training yields between batches, so the lock is renewed; a dead trainer's job fails instead of rerunning.
-    lockDuration: 30_000,
-    stalledInterval: 30_000,
+    // Training and evaluation yield between batches, so the lock is renewed even on a loaded machine (a step can
+    // take seconds there); a dead trainer's job is failed within two minutes instead of rerunning.
+    lockDuration: 120_000,
+    stalledInterval: 60_000,
     maxStalledCount: 0,
   });
   worker.on('error', (err) => log.error({ err: err.message }, 'trainer worker error'));
