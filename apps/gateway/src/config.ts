@@ -1,17 +1,10 @@
 /** Gateway configuration from environment variables, parsed and validated once at start-up. */
+import { ServiceEnvSchema } from '@inkling/protocol';
 import { z } from 'zod';
 
-export const GatewayConfigSchema = z.object({
+export const GatewayConfigSchema = ServiceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
-  DATABASE_URL: z.string().url(),
-  REDIS_URL: z.string().url(),
-  /** Prefix of every Redis key, channel and BullMQ queue of this deployment. */
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[\w:-]+$/)
-    .default('inkling'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Folder of the built web app to serve at `/` (optional). */
   WEB_DIST: z.string().optional(),
   /** Socket events per second allowed per connection (burst: twice that). */

@@ -1,17 +1,13 @@
 /** The trainer process: configuration from the environment, then consume the training queue until stopped. */
+
+import { ServiceEnvSchema } from '@inkling/protocol';
 import pino from 'pino';
 import { z } from 'zod';
 import { startTrainerService } from './training-service.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 
-const ConfigSchema = z.object({
-  DATABASE_URL: z.string().url(),
-  REDIS_URL: z.string().url(),
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[\w:-]+$/)
-    .default('inkling'),
+const ConfigSchema = ServiceEnvSchema.extend({
   MODELS_DIR: z.string().default('models'),
   MODEL_DIR: z.string().default('models/default'),
 });

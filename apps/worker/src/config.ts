@@ -1,13 +1,8 @@
 /** Worker configuration from environment variables, parsed and validated once at start-up. */
+import { ServiceEnvSchema } from '@inkling/protocol';
 import { z } from 'zod';
 
-export const WorkerConfigSchema = z.object({
-  DATABASE_URL: z.string().url(),
-  REDIS_URL: z.string().url(),
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[\w:-]+$/)
-    .default('inkling'),
+export const WorkerConfigSchema = ServiceEnvSchema.extend({
   /** Model folder served when the registry has none yet (the shipped model: model.json, weights.bin, metadata.json). */
   MODEL_DIR: z.string().default('models/default'),
   /** Shared directory of retrained model folders; registry folder names are relative to it. */
@@ -19,7 +14,6 @@ export const WorkerConfigSchema = z.object({
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(200).default(2000),
   /** Fault injection for tests: wait this long inside every job before publishing (0 = off). */
   WORKER_FAULT_DELAY_MS: z.coerce.number().int().min(0).default(0),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
 

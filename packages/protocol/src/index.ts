@@ -9,6 +9,7 @@ export * from './prediction.js';
 export * from './preprocess.js';
 export * from './saved-drawing.js';
 export * from './segment.js';
+export * from './service-env.js';
 export * from './test-drawings.js';
 export * from './trace-image.js';
 export * from './training.js';
