@@ -84,6 +84,40 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX predictions_low_confidence ON predictions (created_at DESC) WHERE low_confidence;
     `,
   },
+  {
+    version: 3,
+    name: 'stroke commit in one round trip',
+    sql: `
+      -- Appends a stroke (discarding the author's redo history) and returns the new revision with the board's
+      -- active strokes: the room row is locked only inside the server, for one statement's time.
+      -- Errors carry their own SQLSTATE: IK404 room not found, IK409 duplicate stroke id, IK413 board full.
+      CREATE FUNCTION inkling_commit_stroke(p_room text, p_author text, p_stroke text, p_points jsonb, p_max integer)
+      RETURNS TABLE (revision integer, drawing_id bigint, strokes jsonb)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_drawing bigint;
+        v_revision integer;
+        v_active integer;
+        v_dup boolean;
+      BEGIN
+        SELECT r.current_drawing_id INTO v_drawing FROM rooms r WHERE r.id = p_room FOR UPDATE;
+        IF NOT FOUND THEN RAISE EXCEPTION 'room % does not exist', p_room USING ERRCODE = 'IK404'; END IF;
+        SELECT count(*) FILTER (WHERE s.state = 'active'), coalesce(bool_or(s.stroke_id = p_stroke), false)
+          INTO v_active, v_dup FROM strokes s WHERE s.drawing_id = v_drawing;
+        IF v_dup THEN RAISE EXCEPTION 'stroke % is already on the board', p_stroke USING ERRCODE = 'IK409'; END IF;
+        IF v_active >= p_max THEN RAISE EXCEPTION 'board full' USING ERRCODE = 'IK413'; END IF;
+        UPDATE rooms r SET revision = r.revision + 1 WHERE r.id = p_room RETURNING r.revision INTO v_revision;
+        UPDATE strokes s SET state = 'discarded', state_revision = v_revision
+         WHERE s.drawing_id = v_drawing AND s.author_id = p_author AND s.state = 'undone';
+        INSERT INTO strokes (drawing_id, stroke_id, author_id, points, added_revision, state_revision)
+        VALUES (v_drawing, p_stroke, p_author, p_points, v_revision, v_revision);
+        RETURN QUERY SELECT v_revision, v_drawing,
+          coalesce(jsonb_agg(jsonb_build_object('id', s.stroke_id, 'authorId', s.author_id, 'points', s.points) ORDER BY s.added_revision, s.id), '[]'::jsonb)
+          FROM strokes s WHERE s.drawing_id = v_drawing AND s.state = 'active';
+      END
+      $fn$;
+    `,
+  },
 ];
 
 const LOCK_ID = 727_001;

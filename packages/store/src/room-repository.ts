@@ -72,29 +72,28 @@ export class RoomRepository {
     return { roomId, revision: row.revision, drawingId, strokes: await activeStrokes(this.pool, drawingId) };
   }
 
-  /** Appends a finished stroke; the author's redo history is discarded, as in any editor. */
+  /** Appends a finished stroke; the author's redo history is discarded, as in any editor. One round trip. */
   async commitStroke(roomId: string, authorId: string, stroke: Stroke): Promise<BoardState> {
-    return inTransaction(this.pool, async (client) => {
-      const { drawingId } = await lockRoom(client, roomId);
-      const { rows } = await client.query<{ n: string; dup: boolean }>(
-        "SELECT count(*) FILTER (WHERE state = 'active') AS n, bool_or(stroke_id = $2) AS dup FROM strokes WHERE drawing_id = $1",
-        [drawingId, stroke.id],
-      );
-      if (rows[0]?.dup) throw new InklingError('DUPLICATE_STROKE', `stroke ${stroke.id} is already on the board`);
-      if (Number(rows[0]?.n ?? 0) >= LIMITS.maxStrokesPerBoard) {
-        throw new InklingError('BOARD_FULL', `a board holds at most ${LIMITS.maxStrokesPerBoard} strokes; clear it first`);
+    try {
+      const { rows } = await this.pool.query<{ revision: number; drawing_id: string; strokes: BoardStroke[] }>({
+        name: 'inkling_commit_stroke',
+        text: 'SELECT revision, drawing_id, strokes FROM inkling_commit_stroke($1, $2, $3, $4, $5)',
+        values: [roomId, authorId, stroke.id, JSON.stringify(stroke.points), LIMITS.maxStrokesPerBoard],
+      });
+      const row = rows[0] as { revision: number; drawing_id: string; strokes: BoardStroke[] };
+      return { roomId, revision: row.revision, drawingId: Number(row.drawing_id), strokes: row.strokes };
+    } catch (err) {
+      switch ((err as { code?: string }).code) {
+        case 'IK404':
+          throw new InklingError('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
+        case 'IK409':
+          throw new InklingError('DUPLICATE_STROKE', `stroke ${stroke.id} is already on the board`);
+        case 'IK413':
+          throw new InklingError('BOARD_FULL', `a board holds at most ${LIMITS.maxStrokesPerBoard} strokes; clear it first`);
+        default:
+          throw err;
       }
-      const revision = await bumpRevision(client, roomId);
-      await client.query(
-        "UPDATE strokes SET state = 'discarded', state_revision = $3 WHERE drawing_id = $1 AND author_id = $2 AND state = 'undone'",
-        [drawingId, authorId, revision],
-      );
-      await client.query(
-        'INSERT INTO strokes (drawing_id, stroke_id, author_id, points, added_revision, state_revision) VALUES ($1, $2, $3, $4, $5, $5)',
-        [drawingId, stroke.id, authorId, JSON.stringify(stroke.points), revision],
-      );
-      return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId) };
-    });
+    }
   }
 
   /** Adds several strokes in one revision (Load), with ids made unique on this board. */
