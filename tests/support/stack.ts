@@ -30,7 +30,7 @@ export interface Stack {
   modelsDir: string;
   startTrainer: () => Promise<TrainerService>;
   /** The trainer as its own process (training blocks its event loop, as in production). */
-  spawnTrainer: () => Promise<ChildProcess>;
+  spawnTrainer: (env?: Record<string, string>) => Promise<ChildProcess>;
   databaseUrl: string;
   redisUrl: string;
   prefix: string;
@@ -117,7 +117,7 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
       });
       return child;
     },
-    spawnTrainer: async () => {
+    spawnTrainer: async (extraEnv = {}) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', 'trainer', 'src', 'trainer-main.ts')], {
         env: {
           ...process.env,
@@ -127,6 +127,7 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
           MODELS_DIR: modelsDir,
           MODEL_DIR: DEFAULT_MODEL_DIR,
           LOG_LEVEL: 'info',
+          ...extraEnv,
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });

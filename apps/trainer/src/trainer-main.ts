@@ -10,6 +10,8 @@ const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 const ConfigSchema = ServiceEnvSchema.extend({
   MODELS_DIR: z.string().default('models'),
   MODEL_DIR: z.string().default('models/default'),
+  TRAINER_LOCK_MS: z.coerce.number().int().min(1000).optional(),
+  TRAINER_STALLED_INTERVAL_MS: z.coerce.number().int().min(200).optional(),
 });
 
 async function main(): Promise<void> {

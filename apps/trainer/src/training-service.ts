@@ -28,6 +28,10 @@ export interface TrainerConfig {
   MODELS_DIR: string;
   /** Folder served when the registry is empty (the shipped model). */
   MODEL_DIR: string;
+  /** A job whose trainer stops renewing its lock this long is failed (a crashed trainer). Default 120 s. */
+  TRAINER_LOCK_MS?: number;
+  /** How often a trainer looks for such jobs. Default 60 s. */
+  TRAINER_STALLED_INTERVAL_MS?: number;
 }
 
 export interface TrainerService {
@@ -117,8 +121,8 @@ export async function startTrainerService(config: TrainerConfig, log: Logger): P
     concurrency: 1,
     // Training and evaluation yield between batches, so the lock is renewed even on a loaded machine (a step can
     // take seconds there); a dead trainer's job is failed within two minutes instead of rerunning.
-    lockDuration: 120_000,
-    stalledInterval: 60_000,
+    lockDuration: config.TRAINER_LOCK_MS ?? 120_000,
+    stalledInterval: config.TRAINER_STALLED_INTERVAL_MS ?? 60_000,
     maxStalledCount: 0,
   });
   worker.on('error', (err) => log.error({ err: err.message }, 'trainer worker error'));
