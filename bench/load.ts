@@ -5,12 +5,11 @@
  * errors. `--quick` runs only the target load; `--clients N --rooms N --rate X` change it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createTestDatabase } from '@inkling/store';
-import { Redis } from 'ioredis';
+import { spawnUntilReady } from '../scripts/child-process.js';
 import { ensureServices, freePort } from '../scripts/local-services.js';
+import { openScratchSpace } from '../scripts/scratch-space.js';
 import type { LoadResult, LoadStep } from './load-clients.js';
 import { percentile, printTable } from './table.js';
 
@@ -22,25 +21,10 @@ const quick = flags.quick === true;
 const workerCount = Number(process.env.WORKERS ?? 2);
 const children: ChildProcess[] = [];
 
-function startApp(app: 'gateway' | 'worker', env: Record<string, string>, readyText: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', app, 'src', 'main.ts')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function startApp(app: 'gateway' | 'worker', env: Record<string, string>, readyText: string): Promise<void> {
+  const { child, ready } = spawnUntilReady(join(ROOT, 'apps', app, 'src', 'main.ts'), { ...process.env, ...env }, readyText);
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes(readyText)) {
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        resolve(child);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${app} exited with code ${code} before it was ready:\n${out}`)));
-  });
+  await ready;
 }
 
 function runClients(step: LoadStep): Promise<LoadResult> {
@@ -81,10 +65,9 @@ async function main(): Promise<void> {
     redisUrl: process.env.REDIS_URL,
     log: (l) => process.stderr.write(`${l}\n`),
   });
-  const db = await createTestDatabase(services.databaseUrl, 'inkling_bench');
-  const prefix = `bench${randomBytes(4).toString('hex')}`;
+  const space = await openScratchSpace(services.databaseUrl, services.redisUrl, 'bench');
   const port = await freePort();
-  const common = { DATABASE_URL: db.url, REDIS_URL: services.redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'info' };
+  const common = { DATABASE_URL: space.databaseUrl, REDIS_URL: space.redisUrl, REDIS_PREFIX: space.prefix, LOG_LEVEL: 'info' };
   try {
     await startApp('gateway', { ...common, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000' }, 'gateway listening');
     for (let i = 0; i < workerCount; i++) await startApp('worker', common, 'worker ready');
@@ -121,11 +104,7 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
-    const redis = new Redis(services.redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-    await db.drop();
+    await space.dispose();
     await services.stop();
   }
 }

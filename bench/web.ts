@@ -7,11 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startGateway } from '@inkling/gateway';
-import { createTestDatabase } from '@inkling/store';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { chromium } from 'playwright-core';
 import { ensureServices } from '../scripts/local-services.js';
+import { openScratchSpace } from '../scripts/scratch-space.js';
 import { percentile, printTable } from './table.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -37,15 +36,14 @@ async function main(): Promise<void> {
     databaseUrl: process.env.DATABASE_URL,
     redisUrl: process.env.REDIS_URL,
   });
-  const db = await createTestDatabase(services.databaseUrl, 'inkling_bench');
-  const prefix = `benchweb${Date.now()}`;
+  const space = await openScratchSpace(services.databaseUrl, services.redisUrl, 'benchweb');
   const gateway = await startGateway(
     {
       PORT: 0,
       HOST: '127.0.0.1',
-      DATABASE_URL: db.url,
-      REDIS_URL: services.redisUrl,
-      REDIS_PREFIX: prefix,
+      DATABASE_URL: space.databaseUrl,
+      REDIS_URL: space.redisUrl,
+      REDIS_PREFIX: space.prefix,
       LOG_LEVEL: 'warn',
       WEB_DIST: DIST,
       RATE_LIMIT_PER_SEC: 200,
@@ -88,11 +86,7 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await gateway.close();
-    const redis = new Redis(services.redisUrl);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-    await db.drop();
+    await space.dispose();
     await services.stop();
   }
   const js = await initialJavaScript(loadedScripts);

@@ -2,20 +2,19 @@
  * A whole Inkling stack for integration tests: its own database and Redis prefix, a gateway on port 0,
  * workers in this process or as child processes, socket.io clients; everything removed by `close()`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Gateway, startGateway } from '@inkling/gateway';
 import type { ClientToServerEvents, ServerToClientEvents } from '@inkling/protocol';
-import { createTestDatabase } from '@inkling/store';
 import { startTrainerService, type TrainerService } from '@inkling/trainer/service';
 import { type RecognitionWorker, startRecognitionWorker } from '@inkling/worker';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import { inject } from 'vitest';
+import { spawnUntilReady } from '../../scripts/child-process.js';
+import { openScratchSpace } from '../../scripts/scratch-space.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const DEFAULT_MODEL_DIR = process.env.TEST_MODEL_DIR ?? join(ROOT, 'models', 'default');
@@ -45,13 +44,12 @@ export interface Stack {
 const silent = pino({ level: 'silent' });
 
 export async function startStack(opts: { workers?: number; workerEnv?: Record<string, string>; webDist?: string } = {}): Promise<Stack> {
-  const db = await createTestDatabase(inject('databaseUrl'));
-  const redisUrl = inject('redisUrl');
-  const prefix = `t${randomBytes(5).toString('hex')}`;
+  const space = await openScratchSpace(inject('databaseUrl'), inject('redisUrl'), 'test');
+  const { redisUrl, prefix } = space;
   const gatewayConfig = {
     PORT: 0,
     HOST: '127.0.0.1',
-    DATABASE_URL: db.url,
+    DATABASE_URL: space.databaseUrl,
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     LOG_LEVEL: 'silent' as const,
@@ -62,7 +60,7 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
   };
   const modelsDir = await mkdtemp(join(tmpdir(), 'inkling-models-'));
   const workerBase = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: space.databaseUrl,
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     MODEL_DIR: DEFAULT_MODEL_DIR,
@@ -83,14 +81,14 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
     get gateway() {
       return gateway;
     },
-    databaseUrl: db.url,
+    databaseUrl: space.databaseUrl,
     redisUrl,
     prefix,
     modelsDir,
     workers,
     startTrainer: async () => {
       const t = await startTrainerService(
-        { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, MODELS_DIR: modelsDir, MODEL_DIR: DEFAULT_MODEL_DIR },
+        { DATABASE_URL: space.databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, MODELS_DIR: modelsDir, MODEL_DIR: DEFAULT_MODEL_DIR },
         silent,
       );
       trainers.push(t);
@@ -102,26 +100,21 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
       return w;
     },
     spawnWorker: async (env = {}) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', 'worker', 'src', 'main.ts')], {
-        env: { ...process.env, ...stringify(workerBase), ...opts.workerEnv, ...env, LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const { child, ready } = spawnUntilReady(
+        join(ROOT, 'apps', 'worker', 'src', 'main.ts'),
+        { ...process.env, ...stringify(workerBase), ...opts.workerEnv, ...env, LOG_LEVEL: 'info' },
+        'worker ready',
+      );
       children.push(child);
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        child.stdout?.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('worker ready')) resolve();
-        });
-        child.once('exit', (code) => reject(new Error(`worker exited early with code ${code}`)));
-      });
+      await ready;
       return child;
     },
     spawnTrainer: async (extraEnv = {}) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps', 'trainer', 'src', 'trainer-main.ts')], {
-        env: {
+      const { child, ready } = spawnUntilReady(
+        join(ROOT, 'apps', 'trainer', 'src', 'trainer-main.ts'),
+        {
           ...process.env,
-          DATABASE_URL: db.url,
+          DATABASE_URL: space.databaseUrl,
           REDIS_URL: redisUrl,
           REDIS_PREFIX: prefix,
           MODELS_DIR: modelsDir,
@@ -129,10 +122,10 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
           LOG_LEVEL: 'info',
           ...extraEnv,
         },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+        'trainer ready',
+      );
       children.push(child);
-      await waitForLine(child, 'trainer ready');
+      await ready;
       return child;
     },
     restartGateway: async () => {
@@ -155,32 +148,12 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all(trainers.map((t) => t.close()));
       await gateway.close();
-      const redis = new Redis(redisUrl);
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-      await redis.quit();
-      await db.drop();
+      await space.dispose();
       await rm(modelsDir, { recursive: true, force: true });
     },
   };
   for (let i = 0; i < (opts.workers ?? 1); i++) await stack.startWorker();
   return stack;
-}
-
-function waitForLine(child: ChildProcess, text: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes(text)) {
-        child.stdout?.off('data', onData);
-        child.stdout?.resume();
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`process exited early with code ${code}:\n${out}`)));
-  });
 }
 
 function stringify(o: Record<string, string | number>): Record<string, string> {

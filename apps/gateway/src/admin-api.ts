@@ -6,10 +6,14 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  LabelTextSchema,
   type ModelEvent,
   type ModelRecord,
+  ModelVersionSchema,
   RECOGNITION_QUEUE,
   RetrainOptionsSchema,
+  TRAINING_BUSY_STATES,
+  TRAINING_JOB_OPTIONS,
   TRAINING_QUEUE,
   type TrainingJobData,
   type TrainingJobResult,
@@ -46,13 +50,12 @@ export interface AdminDeps {
 }
 
 const MAX_BODY = 64 * 1024;
-const VersionSchema = z.string().regex(/^[\w.-]{1,64}$/, 'model versions are 1–64 letters, digits, ".", "-" or "_"');
 const JobIdSchema = z.string().regex(/^\d{1,12}$/, 'job ids are numbers');
 const ReviewLabelSchema = z
   .object({
     drawingId: z.number().int().min(1),
     revision: z.number().int().min(0),
-    text: z.string().regex(/^\d{1,12}$/, 'a label is 1–12 digits'),
+    text: LabelTextSchema,
   })
   .strict();
 const ReasonSchema = z.object({ reason: z.string().max(200).optional() }).strict();
@@ -113,12 +116,15 @@ export function createAdminApi(deps: AdminDeps) {
   const training = new Queue<TrainingJobData, TrainingJobResult>(TRAINING_QUEUE, {
     connection,
     prefix: deps.prefix,
-    defaultJobOptions: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+    defaultJobOptions: TRAINING_JOB_OPTIONS,
   });
   const recognition = new Queue(RECOGNITION_QUEUE, { connection, prefix: deps.prefix });
   const keys = trainingKeys(deps.prefix);
 
-  const view = async (job: Job<TrainingJobData, TrainingJobResult>): Promise<TrainingJobView> => {
+  const view = async (loaded: Job<TrainingJobData, TrainingJobResult>): Promise<TrainingJobView> => {
+    // State first, data after: a job that finished in between is then shown finished with its result or reason.
+    const state = (await loaded.getState()) as TrainingJobView['state'];
+    const job = state === 'completed' || state === 'failed' ? ((await training.getJob(String(loaded.id))) ?? loaded) : loaded;
     const curve = (await deps.redis.lrange(keys.curve(String(job.id)), 0, -1)).flatMap((line) => {
       const p = TrainingProgressSchema.safeParse(JSON.parse(line));
       return p.success ? [p.data] : [];
@@ -126,7 +132,7 @@ export function createAdminApi(deps: AdminDeps) {
     const result = TrainingJobResultSchema.safeParse(job.returnvalue);
     return {
       id: String(job.id),
-      state: (await job.getState()) as TrainingJobView['state'],
+      state,
       options: job.data.options,
       requestedAt: job.data.requestedAt,
       curve,
@@ -143,10 +149,13 @@ export function createAdminApi(deps: AdminDeps) {
     return model;
   };
 
-  const needModel = async (version: string): Promise<ModelRecord> => {
+  /** The model named in the path and the optional reason in the body of a promote/rollback/reject request. */
+  const modelAction = async (req: IncomingMessage, rawVersion: string | undefined): Promise<{ model: ModelRecord; reason?: string }> => {
+    const version = parse(ModelVersionSchema, rawVersion);
+    const { reason } = parse(ReasonSchema, await readJson(req));
     const model = await deps.registry.get(version);
     if (!model) throw new HttpError(404, 'MODEL_NOT_FOUND', `no model with version ${version}`);
-    return model;
+    return { model, ...(reason === undefined ? {} : { reason }) };
   };
 
   const routes: Route[] = [
@@ -155,40 +164,34 @@ export function createAdminApi(deps: AdminDeps) {
       'POST',
       /^\/api\/admin\/models\/([^/]+)\/promote$/,
       async (req, [v]) => {
-        const version = parse(VersionSchema, v);
-        const body = parse(ReasonSchema, await readJson(req));
-        const model = await needModel(version);
-        if (model.status === 'promoted') throw new HttpError(409, 'ALREADY_PROMOTED', `${version} is already being served`);
-        return [200, { model: await promote(version, body.reason ?? 'promoted by an admin') }];
+        const { model, reason } = await modelAction(req, v);
+        if (model.status === 'promoted') throw new HttpError(409, 'ALREADY_PROMOTED', `${model.version} is already being served`);
+        return [200, { model: await promote(model.version, reason ?? 'promoted by an admin') }];
       },
     ],
     [
       'POST',
       /^\/api\/admin\/models\/([^/]+)\/rollback$/,
       async (req, [v]) => {
-        const version = parse(VersionSchema, v);
-        const body = parse(ReasonSchema, await readJson(req));
-        const model = await needModel(version);
+        const { model, reason } = await modelAction(req, v);
         if (model.status !== 'retired') {
           throw new HttpError(
             409,
             'NOT_ROLLBACK_TARGET',
-            `only a previously served (retired) model can be rolled back to; ${version} is ${model.status}`,
+            `only a previously served (retired) model can be rolled back to; ${model.version} is ${model.status}`,
           );
         }
-        return [200, { model: await promote(version, body.reason ?? 'rolled back by an admin') }];
+        return [200, { model: await promote(model.version, reason ?? 'rolled back by an admin') }];
       },
     ],
     [
       'POST',
       /^\/api\/admin\/models\/([^/]+)\/reject$/,
       async (req, [v]) => {
-        const version = parse(VersionSchema, v);
-        const body = parse(ReasonSchema, await readJson(req));
-        const model = await needModel(version);
+        const { model, reason } = await modelAction(req, v);
         if (model.status === 'promoted')
-          throw new HttpError(409, 'MODEL_SERVED', `${version} is being served; promote another model first`);
-        return [200, { model: await deps.registry.reject(version, body.reason ?? 'rejected by an admin') }];
+          throw new HttpError(409, 'MODEL_SERVED', `${model.version} is being served; promote another model first`);
+        return [200, { model: await deps.registry.reject(model.version, reason ?? 'rejected by an admin') }];
       },
     ],
     [
@@ -196,7 +199,7 @@ export function createAdminApi(deps: AdminDeps) {
       /^\/api\/admin\/retrain$/,
       async (req) => {
         const options = parse(RetrainOptionsSchema, await readJson(req));
-        const busy = await training.getJobs(['active', 'waiting', 'delayed', 'prioritized']);
+        const busy = await training.getJobs([...TRAINING_BUSY_STATES]);
         if (busy.length > 0) {
           throw new HttpError(
             409,

@@ -5,6 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  TRAINING_BUSY_STATES,
+  TRAINING_JOB_OPTIONS,
   TRAINING_QUEUE,
   type TrainingJobData,
   type TrainingJobResult,
@@ -49,11 +51,11 @@ async function main(): Promise<void> {
   const queue = new Queue<TrainingJobData, TrainingJobResult>(TRAINING_QUEUE, {
     connection: redis.duplicate(),
     prefix,
-    defaultJobOptions: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+    defaultJobOptions: TRAINING_JOB_OPTIONS,
   });
   let local: TrainerService | null = null;
   try {
-    const busy = await queue.getJobs(['active', 'waiting', 'delayed', 'prioritized']);
+    const busy = await queue.getJobs([...TRAINING_BUSY_STATES]);
     if (busy.length > 0)
       throw new BusyError(`retraining job ${busy[0]?.id} is already ${await busy[0]?.getState()}; wait for it or cancel it`);
     if ((await queue.getWorkers()).length === 0) {

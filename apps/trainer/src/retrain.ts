@@ -127,7 +127,7 @@ export async function retrain(
     };
     if (!(await deps.stillRunning())) throw new RetrainAbandonedError();
     await saveModelFolder(model, join(deps.modelsDir, version), metadata);
-    await deps.registry.register(metadata, version, 'candidate');
+    await deps.registry.register(metadata, version);
     if (decision.promoted) {
       await deps.registry.promote(version, decision.reason);
       const event: ModelEvent = { type: 'promoted', version, folder: version };

@@ -1,5 +1,6 @@
 /** Command-line options of `npm run train`, validated with zod; a bad flag is a clear error, not a crash. */
 import { parseArgs } from 'node:util';
+import { ModelVersionSchema } from '@inkling/protocol';
 import { z } from 'zod';
 
 export class CliUsageError extends Error {
@@ -27,10 +28,7 @@ export const TrainOptionsSchema = z.object({
   augment: z.boolean(),
   trainLimit: z.coerce.number().int().min(1).max(60000).optional(),
   targetAccuracy: z.coerce.number().min(0).max(1).optional(),
-  version: z
-    .string()
-    .regex(/^[\w.-]{1,64}$/, 'letters, digits, dot, dash, underscore')
-    .optional(),
+  version: ModelVersionSchema.optional(),
   backend: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
 });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;

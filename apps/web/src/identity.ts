@@ -1,4 +1,6 @@
 /** What the browser remembers: the person's name, and their user id per room (so undo survives reloads). */
+import { RoomIdSchema } from '@inkling/protocol';
+
 const NAME_KEY = 'inkling.name';
 const userKey = (roomId: string) => `inkling.user.${roomId}`;
 
@@ -30,7 +32,7 @@ export function rememberUserId(roomId: string, userId: string): void {
 /** The room named in the page address (`?room=<id>`), if any. */
 export function roomFromUrl(href: string): string | undefined {
   const id = new URL(href).searchParams.get('room');
-  return id && /^[A-Za-z0-9_-]{8,64}$/.test(id) ? id : undefined;
+  return id && RoomIdSchema.safeParse(id).success ? id : undefined;
 }
 
 export function roomUrl(href: string, roomId: string): string {

@@ -69,11 +69,13 @@ export const CommitPayloadSchema = z.object({ stroke: StrokeSchema.strict() }).s
 
 export const EmptyPayloadSchema = z.object({}).strict();
 
+/** The digits a drawing really shows, e.g. "7" or "42" (a label for retraining). */
+export const LabelTextSchema = z.string().regex(/^\d{1,12}$/, 'a label is 1–12 digits');
+
 export const LabelPayloadSchema = z
   .object({
     revision: z.number().int().min(0),
-    /** The digits the drawing really shows, e.g. "7" or "42". */
-    text: z.string().regex(/^\d{1,12}$/, 'a label is 1–12 digits'),
+    text: LabelTextSchema,
   })
   .strict();
 

@@ -7,6 +7,9 @@ import { z } from 'zod';
 /** Bumped whenever `preprocessDrawing` changes output for the same strokes. */
 export const PREPROCESSING_VERSION = 1;
 
+/** A model version: how folders, registry rows and the admin API name a model. */
+export const ModelVersionSchema = z.string().regex(/^[\w.-]{1,64}$/, 'model versions are 1–64 letters, digits, ".", "-" or "_"');
+
 export const ModelMetricsSchema = z.object({
   /** Accuracy on the 10k MNIST test set, in [0, 1]. */
   mnistTestAccuracy: z.number().min(0).max(1),

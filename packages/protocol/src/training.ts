@@ -9,6 +9,12 @@ import { TrainingProgressSchema } from './training-progress.js';
 
 export const TRAINING_QUEUE = 'training';
 
+/** Options of every training job: run once (a crash fails it, never reruns it); keep the last 100 results. */
+export const TRAINING_JOB_OPTIONS = { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } as const;
+
+/** Job states in which a training job counts as queued or running: one at a time, so a new request is refused. */
+export const TRAINING_BUSY_STATES = ['active', 'waiting', 'delayed', 'prioritized'] as const;
+
 export const RetrainOptionsSchema = z
   .object({
     epochs: z.number().int().min(1).max(50).default(3),

@@ -60,47 +60,39 @@ export class ModelRegistry {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  /** Records a model folder's metadata with a status; idempotent for the same version. */
-  async register(metadata: ModelMetadata, folder: string, status: ModelStatus, reason: string | null = null): Promise<ModelRecord> {
-    return inTransaction(this.pool, async (client) => {
-      if (status === 'promoted') await client.query("UPDATE models SET status = 'retired' WHERE status = 'promoted'");
-      const { rows } = await client.query<ModelRow>(
-        `INSERT INTO models (version, parent_version, status, folder, metrics, data_counts, training_time_ms, backend, reason, promoted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $3 = 'promoted' THEN now() END)
-         ON CONFLICT (version) DO UPDATE SET version = EXCLUDED.version
-         RETURNING *`,
-        [
-          metadata.version,
-          metadata.parentVersion,
-          status,
-          folder,
-          JSON.stringify(metadata.metrics),
-          JSON.stringify({
-            mnistTrain: metadata.dataset.mnistTrainCount,
-            userTrain: metadata.dataset.userTrainCount,
-            userTest: metadata.dataset.userTestCount,
-          }),
-          metadata.training.trainingTimeMs,
-          metadata.training.backend,
-          reason,
-        ],
-      );
-      return toRecord(rows[0] as ModelRow);
-    });
+  /** Records a trained model folder as a candidate; idempotent for the same version. */
+  async register(metadata: ModelMetadata, folder: string): Promise<ModelRecord> {
+    const { rows } = await this.pool.query<ModelRow>(
+      `INSERT INTO models (version, parent_version, status, folder, metrics, data_counts, training_time_ms, backend)
+       VALUES ($1, $2, 'candidate', $3, $4, $5, $6, $7)
+       ON CONFLICT (version) DO UPDATE SET version = EXCLUDED.version
+       RETURNING *`,
+      [
+        metadata.version,
+        metadata.parentVersion,
+        folder,
+        JSON.stringify(metadata.metrics),
+        JSON.stringify({
+          mnistTrain: metadata.dataset.mnistTrainCount,
+          userTrain: metadata.dataset.userTrainCount,
+          userTest: metadata.dataset.userTestCount,
+        }),
+        metadata.training.trainingTimeMs,
+        metadata.training.backend,
+      ],
+    );
+    return toRecord(rows[0] as ModelRow);
   }
 
-  /** Makes the given model the served one when nothing is served yet (a fresh deployment); returns the served one. */
+  /**
+   * Makes the given model the served one when nothing is served yet (a fresh deployment); returns the served
+   * one. Several processes seeding at once register and promote the same version, which is idempotent.
+   */
   async seed(metadata: ModelMetadata, folder: string): Promise<ModelRecord> {
     const current = await this.promoted();
     if (current) return current;
-    try {
-      return await this.register(metadata, folder, 'promoted', 'the model shipped with this deployment');
-    } catch (err) {
-      // Another process seeded at the same moment (unique promoted index): use theirs.
-      const winner = await this.promoted();
-      if (winner) return winner;
-      throw err;
-    }
+    await this.register(metadata, folder);
+    return this.promote(metadata.version, 'the model shipped with this deployment');
   }
 
   /** Makes `version` the served model (a candidate, or an earlier one: a rollback); the current one retires. */

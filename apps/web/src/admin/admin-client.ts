@@ -1,6 +1,5 @@
-/** The admin API from the browser: bearer token, validated responses, errors with their stable codes. */
+/** The admin API from the browser: bearer token, validated responses, errors with their stable codes (HttpApiError). */
 import {
-  HttpErrorSchema,
   type ModelRecord,
   ModelRecordSchema,
   type QueueStats,
@@ -12,34 +11,11 @@ import {
   TrainingJobViewSchema,
 } from '@inkling/protocol';
 import { z } from 'zod';
-
-export class AdminApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AdminApiError';
-  }
-}
+import { requestJson } from '../http-json.js';
 
 export function createAdminClient(base: string, token: string) {
-  async function request<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json: unknown = await res.json().catch(() => null);
-    if (!res.ok) {
-      const err = HttpErrorSchema.safeParse(json);
-      throw err.success
-        ? new AdminApiError(res.status, err.data.error.code, err.data.error.message)
-        : new AdminApiError(res.status, 'HTTP', `HTTP ${res.status}`);
-    }
-    return schema.parse(json);
-  }
+  const request = <T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> =>
+    requestJson(`${base}${path}`, schema, { method, token, body });
   return {
     models: async (): Promise<ModelRecord[]> =>
       (await request('GET', '/api/admin/models', z.object({ models: z.array(ModelRecordSchema) }))).models,
