@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     printTable('bench:load — progress', rows.slice(-1));
     let best = 0;
     if (!quick) {
-      for (const clients of [150, 300, 450, 600, 800, 1000]) {
+      for (const clients of [150, 200, 250, 300, 350, 400, 450, 500, 600]) {
         const step: LoadStep = { ...base, clients, rooms: clients, strokesPerSec: 2 };
         const r = await runClients(step);
         rows.push(row('sweep', step, r));

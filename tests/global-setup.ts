@@ -10,13 +10,6 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureServices } from '../scripts/local-services.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    redisUrl: string;
-  }
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'inkling-test-'));
   const services = await ensureServices({

@@ -261,6 +261,33 @@ describe('recognition ordering', () => {
     expect(seen.a?.map((p) => p.revision)).toEqual(seen.b?.map((p) => p.revision));
   });
 
+  it('strokes committed at the same moment in many rooms share recognition jobs, and each room gets its own prediction', async () => {
+    const counter = async (name: string) => {
+      const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    };
+    const people = await Promise.all(Array.from({ length: 10 }, (_, i) => joined(`P${i}`)));
+    const [jobsBefore, boardsBefore] = [
+      await counter('inkling_recognition_jobs_enqueued_total'),
+      await counter('inkling_recognition_boards_enqueued_total'),
+    ];
+    const predictions = people.map((p) => predictionAt(p.client, 1));
+    const acks = await Promise.all(
+      people.map((p, i) => call(p.client, 'stroke:commit', { stroke: digitDrawing(i === 1 ? 7 : 0)[0] as Stroke })),
+    );
+    expect(acks.every((a) => a.ok && a.revision === 1)).toBe(true);
+    const received = await Promise.all(predictions);
+    received.forEach((p, i) => {
+      expect(p.roomId).toBe(people[i]?.roomId);
+      expect(p.text).toBe(i === 1 ? '7' : '0');
+    });
+    const boards = (await counter('inkling_recognition_boards_enqueued_total')) - boardsBefore;
+    const jobs = (await counter('inkling_recognition_jobs_enqueued_total')) - jobsBefore;
+    expect(boards).toBe(10);
+    expect(jobs).toBeGreaterThanOrEqual(1);
+    expect(jobs).toBeLessThan(10);
+  });
+
   it('an explicit Recognize re-announces the current revision', async () => {
     const a = await joined('Ada');
     const [three] = digitDrawing(3);

@@ -27,7 +27,12 @@ export function createMetrics() {
     }),
     jobsEnqueued: new Counter({
       name: 'inkling_recognition_jobs_enqueued_total',
-      help: 'Recognition jobs enqueued',
+      help: 'Recognition jobs enqueued (each carries one or more board revisions)',
+      registers: [registry],
+    }),
+    boardsEnqueued: new Counter({
+      name: 'inkling_recognition_boards_enqueued_total',
+      help: 'Board revisions enqueued for recognition',
       registers: [registry],
     }),
     predictionLatency: new Histogram({

@@ -32,7 +32,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   await migrate(pool);
   const redisOptions = { maxRetriesPerRequest: null, lazyConnect: false } as const;
   const command = new Redis(config.REDIS_URL, redisOptions);
-  const pub = new Redis(config.REDIS_URL, redisOptions);
+  // Publishes only: auto-pipelining sends all broadcasts of one event-loop turn in one write.
+  const pub = new Redis(config.REDIS_URL, { ...redisOptions, enableAutoPipelining: true });
   const sub = new Redis(config.REDIS_URL, redisOptions);
   const predictionSub = new Redis(config.REDIS_URL, redisOptions);
   for (const c of [command, pub, sub, predictionSub]) c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
@@ -40,7 +41,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const metrics = createMetrics();
   const rooms = new RoomRepository(pool);
   const history = new HistoryRepository(pool);
-  const recognition = new RecognitionQueue(command, config.REDIS_PREFIX);
+  const recognition = new RecognitionQueue(command, config.REDIS_PREFIX, (boards) => {
+    metrics.jobsEnqueued.inc();
+    metrics.boardsEnqueued.inc(boards);
+  });
 
   const admin = createAdminApi({
     token: resolveAdminToken(config.ADMIN_TOKEN, config.NODE_ENV === 'production', log),

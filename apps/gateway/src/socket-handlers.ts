@@ -86,7 +86,6 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
       acceptedAtMs,
       explicit,
     });
-    metrics.jobsEnqueued.inc();
   };
 
   io.on('connection', (socket: InklingSocket) => {

@@ -5,11 +5,12 @@
 import type { Recognition, Stroke } from '@inkling/protocol';
 
 export interface BatchRecognizer {
-  recognizeMany(drawings: readonly (readonly Stroke[])[]): Recognition[];
+  recognizeMany(drawings: readonly (readonly Stroke[])[], drawingKeys?: readonly (string | undefined)[]): Recognition[];
 }
 
 interface Pending {
   strokes: readonly Stroke[];
+  drawingKey: string | undefined;
   resolve: (r: { recognition: Recognition; inferenceMs: number }) => void;
   reject: (err: unknown) => void;
 }
@@ -23,9 +24,10 @@ export class RecognitionBatcher {
     private readonly maxBatch = 64,
   ) {}
 
-  recognize(strokes: readonly Stroke[]): Promise<{ recognition: Recognition; inferenceMs: number }> {
+  /** @param drawingKey identifies the drawing (e.g. room and drawing id) so unchanged digits come from cache. */
+  recognize(strokes: readonly Stroke[], drawingKey?: string): Promise<{ recognition: Recognition; inferenceMs: number }> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ strokes, resolve, reject });
+      this.pending.push({ strokes, drawingKey, resolve, reject });
       if (this.pending.length >= this.maxBatch) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -41,7 +43,10 @@ export class RecognitionBatcher {
     if (batch.length === 0) return;
     const started = performance.now();
     try {
-      const results = this.recognizer().recognizeMany(batch.map((p) => p.strokes));
+      const results = this.recognizer().recognizeMany(
+        batch.map((p) => p.strokes),
+        batch.map((p) => p.drawingKey),
+      );
       const inferenceMs = (performance.now() - started) / batch.length;
       batch.forEach((p, i) => {
         p.resolve({ recognition: results[i] as Recognition, inferenceMs });

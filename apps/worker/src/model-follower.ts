@@ -17,7 +17,7 @@ export async function followPromotions(deps: {
   log: Logger;
 }): Promise<{ close: () => Promise<void> }> {
   const channel = trainingKeys(deps.prefix).models;
-  const sub = deps.redis.duplicate();
+  const sub = deps.redis.duplicate({ enableAutoPipelining: false });
   sub.on('error', (err) => deps.log.warn({ err: err.message }, 'model channel connection error'));
   let swapping: Promise<unknown> = Promise.resolve();
   sub.on('message', (ch: string, message: string) => {

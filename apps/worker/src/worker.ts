@@ -33,7 +33,9 @@ export async function startRecognitionWorker(
   const served = await new ModelRegistry(pool).seed(await readModelMetadata(seedFolder), seedFolder);
   const recognizer = await Recognizer.load(resolve(modelsDir, served.folder));
   log.info({ backend, model: recognizer.modelVersion, folder: recognizer.folder }, 'model loaded');
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  // Commands of one event-loop turn (a batch of finished predictions) share one write to Redis; BullMQ's
+  // own connection stays a plain one.
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: true });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const follower = await followPromotions({ redis, prefix: config.REDIS_PREFIX, modelsDir, recognizer, log });
   const processor = createRecognitionProcessor({
@@ -45,7 +47,7 @@ export async function startRecognitionWorker(
     faultDelayMs: config.WORKER_FAULT_DELAY_MS,
   });
   const worker = new Worker<RecognitionJobData, RecognitionJobResult, RecognitionJobName>(RECOGNITION_QUEUE, processor, {
-    connection: redis.duplicate(),
+    connection: redis.duplicate({ enableAutoPipelining: false }),
     prefix: config.REDIS_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration: config.WORKER_LOCK_MS,

@@ -4,23 +4,41 @@ import { StrokeSchema } from './drawing.js';
 
 export const RECOGNITION_QUEUE = 'recognition';
 
-export const RecognitionJobDataSchema = z.object({
+/** Most boards one recognition job carries. */
+export const MAX_BOARDS_PER_JOB = 64;
+
+/** One board revision to recognize. */
+export const BoardRevisionSchema = z.object({
   roomId: z.string(),
   drawingId: z.number().int(),
   revision: z.number().int().min(0),
   /** The board's strokes at `revision`. */
   strokes: z.array(StrokeSchema),
-  /** Epoch ms when the gateway accepted the change that led to this job. */
+  /** Epoch ms when the gateway accepted the change that led to this revision. */
   acceptedAtMs: z.number(),
   /** True for an explicit Recognize: never skipped as stale. */
   explicit: z.boolean().default(false),
 });
+export type BoardRevision = z.infer<typeof BoardRevisionSchema>;
+
+/**
+ * A recognition job: the board revisions one gateway accepted in the same moment (usually one; several
+ * under load, in any rooms), recognized with one batched model call and published together.
+ */
+export const RecognitionJobDataSchema = z.object({
+  boards: z.array(BoardRevisionSchema).min(1).max(MAX_BOARDS_PER_JOB),
+});
 export type RecognitionJobData = z.infer<typeof RecognitionJobDataSchema>;
 
-export type RecognitionJobResult =
-  | { type: 'published'; revision: number; text: string; modelVersion: string }
-  | { type: 'superseded'; revision: number; latestRevision: number }
-  | { type: 'stale'; revision: number; shownRevision: number };
+/** What became of one board of a job. */
+export type BoardOutcome =
+  | { type: 'published'; roomId: string; revision: number; text: string; modelVersion: string }
+  | { type: 'superseded'; roomId: string; revision: number; latestRevision: number }
+  | { type: 'stale'; roomId: string; revision: number; shownRevision: number };
+
+export interface RecognitionJobResult {
+  boards: BoardOutcome[];
+}
 
 export type RecognitionJobName = 'recognize';
 

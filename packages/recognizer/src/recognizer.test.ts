@@ -81,6 +81,32 @@ describe('Recognizer runtime', () => {
     expect(tf.memory().numTensors).toBe(baseline);
   });
 
+  it('re-runs the model only for digits whose strokes changed in the same drawing, and never across drawings or models', async () => {
+    const recognizer = await Recognizer.load(join(dir, 'one'));
+    const runs: number[] = [];
+    const predictImages = recognizer.predictImages.bind(recognizer);
+    recognizer.predictImages = (images) => {
+      runs.push(images.length);
+      return predictImages(images);
+    };
+    const number = numberDrawing('204');
+    const firstTwo = number.filter((s) => !s.id.startsWith('n2_'));
+    const before = recognizer.recognize(firstTwo, 'room-a/1');
+    const after = recognizer.recognize(number, 'room-a/1');
+    expect(runs).toEqual([2, 1]);
+    expect(after.digits.slice(0, 2)).toEqual(before.digits);
+    // Without the cache the answer is the same.
+    expect(recognizer.recognize(number)).toEqual(after);
+    expect(runs.at(-1)).toBe(3);
+    // Same stroke ids in another drawing are other strokes: no reuse.
+    recognizer.recognize(number, 'room-a/2');
+    expect(runs.at(-1)).toBe(3);
+    await recognizer.swap(join(dir, 'two'));
+    runs.length = 0;
+    expect(recognizer.recognize(number, 'room-a/1').modelVersion).toBe('v-two');
+    expect(runs).toEqual([3]);
+  });
+
   it('refuses a broken folder and keeps serving the current model', async () => {
     const recognizer = await Recognizer.load(join(dir, 'one'));
     const broken = join(dir, 'broken');

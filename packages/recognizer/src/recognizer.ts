@@ -15,10 +15,14 @@ import {
   segmentDigits,
 } from '@inkling/protocol';
 import * as tf from '@tensorflow/tfjs';
+import { DigitCache } from './digit-cache.js';
+import { compileInferenceGraph, type InferenceGraph } from './inference-graph.js';
 import { loadModelFolder } from './model-folder.js';
 
 interface LoadedModel {
   model: tf.LayersModel;
+  /** The folded, fused form used for predictions; null when the model has layers it cannot fold. */
+  graph: InferenceGraph | null;
   metadata: ModelMetadata;
   folder: string;
   /** Predictions currently using this model; it is disposed only when retired and idle. */
@@ -28,21 +32,32 @@ interface LoadedModel {
 
 type DrawingStrokes = readonly Pick<Stroke, 'points'>[] | readonly Stroke[];
 
+function dispose(entry: LoadedModel): void {
+  entry.graph?.dispose();
+  entry.model.dispose();
+}
+
 function release(entry: LoadedModel): void {
   entry.leases--;
-  if (entry.retired && entry.leases === 0) entry.model.dispose();
+  if (entry.retired && entry.leases === 0) dispose(entry);
+}
+
+async function loadEntry(folder: string): Promise<LoadedModel> {
+  const { model, metadata } = await loadModelFolder(folder);
+  return { model, graph: compileInferenceGraph(model), metadata, folder, leases: 0, retired: false };
 }
 
 export class Recognizer {
   private current: LoadedModel;
+  /** Digits recognized before (hits/misses count how often it saved a model run). */
+  readonly cache = new DigitCache();
 
   private constructor(entry: LoadedModel) {
     this.current = entry;
   }
 
   static async load(folder: string): Promise<Recognizer> {
-    const { model, metadata } = await loadModelFolder(folder);
-    const recognizer = new Recognizer({ model, metadata, folder, leases: 0, retired: false });
+    const recognizer = new Recognizer(await loadEntry(folder));
     recognizer.warmUp();
     return recognizer;
   }
@@ -70,14 +85,13 @@ export class Recognizer {
    * model in place and rejects.
    */
   async swap(folder: string): Promise<ModelMetadata> {
-    const { model, metadata } = await loadModelFolder(folder);
-    const next: LoadedModel = { model, metadata, folder, leases: 0, retired: false };
+    const next = await loadEntry(folder);
     const previous = this.current;
     this.current = next;
     this.warmUp();
     previous.retired = true;
-    if (previous.leases === 0) previous.model.dispose();
-    return metadata;
+    if (previous.leases === 0) dispose(previous);
+    return next.metadata;
   }
 
   /** Class probabilities for 28×28 images (784 floats each, [0, 1], white on black). */
@@ -90,9 +104,11 @@ export class Recognizer {
       images.forEach((img, i) => {
         flat.set(img, i * IMAGE_PIXELS);
       });
-      const out = tf.tidy(
-        () => (entry.model.predict(tf.tensor4d(flat, [images.length, 28, 28, 1])) as tf.Tensor).dataSync() as Float32Array,
-      );
+      const out = tf.tidy(() => {
+        const x = tf.tensor4d(flat, [images.length, 28, 28, 1]);
+        const y = entry.graph ? entry.graph.predict(x) : (entry.model.predict(x) as tf.Tensor);
+        return y.dataSync() as Float32Array;
+      });
       const probabilities = images.map((_, i) => out.slice(i * 10, i * 10 + 10));
       return { probabilities, modelVersion: entry.metadata.version };
     } finally {
@@ -101,28 +117,40 @@ export class Recognizer {
   }
 
   /** Recognizes one drawing, which may hold several digits side by side. */
-  recognize(strokes: DrawingStrokes): Recognition {
-    return this.recognizeMany([strokes])[0] as Recognition;
+  recognize(strokes: DrawingStrokes, drawingKey?: string): Recognition {
+    return this.recognizeMany([strokes], [drawingKey])[0] as Recognition;
   }
 
-  /** Recognizes several drawings with one batched model call. */
-  recognizeMany(drawings: readonly DrawingStrokes[]): Recognition[] {
-    const groups = drawings.map((strokes) => segmentDigits(strokes as readonly Pick<Stroke, 'points'>[]));
-    const images = groups.flatMap((g) => g.map((digit) => preprocessDrawing(digit.strokes)));
-    const { probabilities, modelVersion } = this.predictImages(images);
-    let next = 0;
+  /**
+   * Recognizes several drawings with one batched model call. With a `drawingKey` for a drawing (unique to
+   * it, such as its room and drawing id; its strokes must have ids), digits whose strokes were recognized
+   * before by the same model are taken from the cache instead of the model.
+   */
+  recognizeMany(drawings: readonly DrawingStrokes[], drawingKeys: readonly (string | undefined)[] = []): Recognition[] {
+    const modelVersion = this.modelVersion;
+    const groups = drawings.map((strokes, d) =>
+      segmentDigits(strokes as readonly Pick<Stroke, 'points'>[]).map((group) => {
+        const strokeIds = group.strokes.flatMap((s) => ('id' in s && typeof s.id === 'string' ? [s.id] : []));
+        const drawingKey = drawingKeys[d];
+        const key =
+          drawingKey !== undefined && strokeIds.length === group.strokes.length
+            ? DigitCache.key(drawingKey, modelVersion, strokeIds)
+            : null;
+        return { group, strokeIds, key, cached: key === null ? undefined : this.cache.get(key) };
+      }),
+    );
+    const toRun = groups.flat().filter((g) => g.cached === undefined);
+    const { probabilities, modelVersion: ranWith } = this.predictImages(toRun.map((g) => preprocessDrawing(g.group.strokes)));
+    toRun.forEach((g, i) => {
+      g.cached = probabilities[i] as Float32Array;
+      if (g.key !== null && ranWith === modelVersion) this.cache.set(g.key, g.cached);
+    });
     return groups.map((g) => {
-      const digits: DigitPrediction[] = g.map((group) => {
-        const probs = Array.from(probabilities[next++] as Float32Array);
+      const digits: DigitPrediction[] = g.map(({ group, strokeIds, cached }) => {
+        const probs = Array.from(cached as Float32Array);
         let best = 0;
         for (let d = 1; d < 10; d++) if ((probs[d] ?? 0) > (probs[best] ?? 0)) best = d;
-        return {
-          digit: best,
-          confidence: probs[best] ?? 0,
-          probabilities: probs,
-          box: group.box,
-          strokeIds: group.strokes.flatMap((s) => ('id' in s && typeof s.id === 'string' ? [s.id] : [])),
-        };
+        return { digit: best, confidence: probs[best] ?? 0, probabilities: probs, box: group.box, strokeIds };
       });
       const confidence = digits.reduce((p, d) => p * d.confidence, 1);
       return {

@@ -1,4 +1,7 @@
+export * from './board-cache.js';
+export * from './board-state.js';
 export * from './database.js';
+export * from './group-commit.js';
 export * from './history-repository.js';
 export * from './migrations.js';
 export * from './model-registry.js';

@@ -118,6 +118,89 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       $fn$;
     `,
   },
+  {
+    version: 4,
+    name: 'stroke commits in batches, clear in one round trip',
+    sql: `
+      -- Appends a batch of strokes (any rooms, in order), each discarding its author's redo history, and
+      -- returns one row per item: the new revision, or the item's own error code (IK404 room not found,
+      -- IK409 duplicate stroke id, IK413 board full), which leaves the rest of the batch unaffected. The
+      -- board's active strokes are returned only when the revision before the stroke is not p_known[i], the
+      -- revision whose board the caller already has. All rooms are locked first, in id order, so concurrent
+      -- batches cannot deadlock.
+      CREATE FUNCTION inkling_commit_strokes(p_rooms text[], p_authors text[], p_strokes text[], p_points jsonb, p_known integer[],
+                                             p_max integer)
+      RETURNS TABLE (ord integer, revision integer, drawing_id bigint, strokes jsonb, error text)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        i integer;
+        v_drawing bigint;
+        v_before integer;
+        v_revision integer;
+        v_active integer;
+        v_dup boolean;
+      BEGIN
+        PERFORM 1 FROM rooms r WHERE r.id = ANY (p_rooms) ORDER BY r.id FOR UPDATE;
+        FOR i IN 1 .. coalesce(array_length(p_rooms, 1), 0) LOOP
+          ord := i - 1;
+          revision := NULL;
+          drawing_id := NULL;
+          strokes := NULL;
+          error := NULL;
+          SELECT r.current_drawing_id, r.revision INTO v_drawing, v_before FROM rooms r WHERE r.id = p_rooms[i];
+          IF NOT FOUND THEN
+            error := 'IK404';
+          ELSE
+            SELECT count(*) FILTER (WHERE s.state = 'active'), coalesce(bool_or(s.stroke_id = p_strokes[i]), false)
+              INTO v_active, v_dup FROM strokes s WHERE s.drawing_id = v_drawing;
+            IF v_dup THEN
+              error := 'IK409';
+            ELSIF v_active >= p_max THEN
+              error := 'IK413';
+            ELSE
+              UPDATE rooms r SET revision = r.revision + 1 WHERE r.id = p_rooms[i] RETURNING r.revision INTO v_revision;
+              UPDATE strokes s SET state = 'discarded', state_revision = v_revision
+               WHERE s.drawing_id = v_drawing AND s.author_id = p_authors[i] AND s.state = 'undone';
+              INSERT INTO strokes (drawing_id, stroke_id, author_id, points, added_revision, state_revision)
+              VALUES (v_drawing, p_strokes[i], p_authors[i], p_points -> (i - 1), v_revision, v_revision);
+              revision := v_revision;
+              drawing_id := v_drawing;
+              IF v_before IS DISTINCT FROM p_known[i] THEN
+                SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.stroke_id, 'authorId', s.author_id, 'points', s.points)
+                         ORDER BY s.added_revision, s.id), '[]'::jsonb)
+                  INTO strokes FROM strokes s WHERE s.drawing_id = v_drawing AND s.state = 'active';
+              END IF;
+            END IF;
+          END IF;
+          RETURN NEXT;
+        END LOOP;
+      END
+      $fn$;
+      DROP FUNCTION inkling_commit_stroke(text, text, text, jsonb, integer);
+
+      -- Archives the room's drawing (unless it is empty, which is kept rather than filling history with
+      -- blanks) and starts an empty one, as a new revision. IK404: room not found.
+      CREATE FUNCTION inkling_clear_board(p_room text)
+      RETURNS TABLE (revision integer, drawing_id bigint, archived_drawing_id bigint)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_drawing bigint;
+        v_final integer;
+        v_next bigint;
+      BEGIN
+        SELECT r.current_drawing_id, r.revision INTO v_drawing, v_final FROM rooms r WHERE r.id = p_room FOR UPDATE;
+        IF NOT FOUND THEN RAISE EXCEPTION 'room % does not exist', p_room USING ERRCODE = 'IK404'; END IF;
+        v_next := v_drawing;
+        IF EXISTS (SELECT 1 FROM strokes s WHERE s.drawing_id = v_drawing AND s.state = 'active') THEN
+          UPDATE drawings d SET archived_at = now(), final_revision = v_final WHERE d.id = v_drawing;
+          INSERT INTO drawings (room_id) VALUES (p_room) RETURNING id INTO v_next;
+        END IF;
+        UPDATE rooms r SET revision = r.revision + 1, current_drawing_id = v_next WHERE r.id = p_room;
+        RETURN QUERY SELECT v_final + 1, v_next, v_drawing;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 const LOCK_ID = 727_001;

@@ -6,14 +6,10 @@
 
 import { type BoardStroke, InklingError, LIMITS, type Prediction, type Stroke } from '@inkling/protocol';
 import type pg from 'pg';
+import { BoardCache } from './board-cache.js';
+import type { BoardState } from './board-state.js';
 import { inTransaction } from './database.js';
-
-export interface BoardState {
-  roomId: string;
-  revision: number;
-  drawingId: number;
-  strokes: BoardStroke[];
-}
+import { GroupCommit, type ItemResult } from './group-commit.js';
 
 interface StrokeRow {
   stroke_id: string;
@@ -48,17 +44,51 @@ async function bumpRevision(client: pg.PoolClient, roomId: string): Promise<numb
   return (rows[0] as { revision: number }).revision;
 }
 
+/** The board after appending `item`'s stroke to `board` (a new object; `board` is left as it was). */
+const appended = (board: BoardState, item: StrokeCommit): BoardState => ({
+  ...board,
+  revision: board.revision + 1,
+  strokes: [...board.strokes, { id: item.stroke.id, points: item.stroke.points, authorId: item.authorId }],
+});
+
+/** One stroke to append to a room's board. */
+export interface StrokeCommit {
+  roomId: string;
+  authorId: string;
+  stroke: Stroke;
+}
+
+interface CommitRow {
+  ord: number;
+  revision: number | null;
+  drawing_id: string | null;
+  strokes: BoardStroke[] | null;
+  error: 'IK404' | 'IK409' | 'IK413' | null;
+}
+
 export class RoomRepository {
+  /** Boards this process has seen, so stroke commits rarely need the board sent back. */
+  private readonly boards = new BoardCache();
+  private readonly strokeCommits = new GroupCommit<StrokeCommit, BoardState>((items) => this.commitStrokes(items));
+  private readonly predictionInserts = new GroupCommit<Prediction, void>((ps) => this.insertPredictions(ps));
+
   constructor(private readonly pool: pg.Pool) {}
 
   async createRoom(roomId: string): Promise<BoardState> {
-    return inTransaction(this.pool, async (client) => {
+    const board = await inTransaction(this.pool, async (client) => {
       await client.query('INSERT INTO rooms (id) VALUES ($1)', [roomId]);
       const { rows } = await client.query<{ id: string }>('INSERT INTO drawings (room_id) VALUES ($1) RETURNING id', [roomId]);
       const drawingId = Number(rows[0]?.id);
       await client.query('UPDATE rooms SET current_drawing_id = $2 WHERE id = $1', [roomId, drawingId]);
       return { roomId, revision: 0, drawingId, strokes: [] };
     });
+    this.seen(board);
+    return board;
+  }
+
+  /** Remembers a board read under the room's lock (so revision and strokes belong together). */
+  private seen(board: BoardState): void {
+    this.boards.remember({ roomId: board.roomId, revision: board.revision, drawingId: board.drawingId, strokes: board.strokes });
   }
 
   async loadBoard(roomId: string): Promise<BoardState | null> {
@@ -72,33 +102,71 @@ export class RoomRepository {
     return { roomId, revision: row.revision, drawingId, strokes: await activeStrokes(this.pool, drawingId) };
   }
 
-  /** Appends a finished stroke; the author's redo history is discarded, as in any editor. One round trip. */
-  async commitStroke(roomId: string, authorId: string, stroke: Stroke): Promise<BoardState> {
-    try {
-      const { rows } = await this.pool.query<{ revision: number; drawing_id: string; strokes: BoardStroke[] }>({
-        name: 'inkling_commit_stroke',
-        text: 'SELECT revision, drawing_id, strokes FROM inkling_commit_stroke($1, $2, $3, $4, $5)',
-        values: [roomId, authorId, stroke.id, JSON.stringify(stroke.points), LIMITS.maxStrokesPerBoard],
-      });
-      const row = rows[0] as { revision: number; drawing_id: string; strokes: BoardStroke[] };
-      return { roomId, revision: row.revision, drawingId: Number(row.drawing_id), strokes: row.strokes };
-    } catch (err) {
-      switch ((err as { code?: string }).code) {
+  /**
+   * Appends a finished stroke; the author's redo history is discarded, as in any editor. Commits arriving
+   * while earlier ones are being written share one round trip and one transaction (group commit).
+   */
+  commitStroke(roomId: string, authorId: string, stroke: Stroke): Promise<BoardState> {
+    return this.strokeCommits.submit({ roomId, authorId, stroke });
+  }
+
+  /**
+   * Commits several strokes (any rooms, applied in order) in one round trip and one transaction. Each item
+   * fails on its own: room not found, duplicate stroke, board full.
+   */
+  async commitStrokes(items: readonly StrokeCommit[]): Promise<ItemResult<BoardState>[]> {
+    // The board each item is expected to land on: the cached one, or for a room's later item in this batch,
+    // the board its earlier item should make. The database sends the board only where that is wrong.
+    const expected = new Map<string, BoardState | undefined>();
+    const known = items.map((item) => {
+      const before = expected.has(item.roomId) ? expected.get(item.roomId) : this.boards.get(item.roomId);
+      expected.set(item.roomId, before && appended(before, item));
+      return before;
+    });
+    const { rows } = await this.pool.query<CommitRow>({
+      name: 'inkling_commit_strokes',
+      text: 'SELECT ord, revision, drawing_id, strokes, error FROM inkling_commit_strokes($1, $2, $3, $4, $5, $6)',
+      values: [
+        items.map((i) => i.roomId),
+        items.map((i) => i.authorId),
+        items.map((i) => i.stroke.id),
+        JSON.stringify(items.map((i) => i.stroke.points)),
+        known.map((b) => b?.revision ?? -1),
+        LIMITS.maxStrokesPerBoard,
+      ],
+    });
+    const byOrd = new Map(rows.map((r) => [r.ord, r]));
+    return items.map((item, i): ItemResult<BoardState> => {
+      const row = byOrd.get(i);
+      if (!row) return { ok: false, error: new Error(`stroke commit ${i} of ${items.length} returned no row`) };
+      switch (row.error) {
+        case null: {
+          const before = known[i];
+          const board: BoardState | undefined = row.strokes
+            ? { roomId: item.roomId, revision: row.revision as number, drawingId: Number(row.drawing_id), strokes: row.strokes }
+            : before && appended(before, item);
+          if (!board) return { ok: false, error: new Error(`stroke commit ${i}: no board returned for an unknown revision`) };
+          this.boards.remember(board);
+          return { ok: true, value: board };
+        }
         case 'IK404':
-          throw new InklingError('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
+          return { ok: false, error: new InklingError('ROOM_NOT_FOUND', `room ${item.roomId} does not exist`) };
         case 'IK409':
-          throw new InklingError('DUPLICATE_STROKE', `stroke ${stroke.id} is already on the board`);
+          return { ok: false, error: new InklingError('DUPLICATE_STROKE', `stroke ${item.stroke.id} is already on the board`) };
         case 'IK413':
-          throw new InklingError('BOARD_FULL', `a board holds at most ${LIMITS.maxStrokesPerBoard} strokes; clear it first`);
+          return {
+            ok: false,
+            error: new InklingError('BOARD_FULL', `a board holds at most ${LIMITS.maxStrokesPerBoard} strokes; clear it first`),
+          };
         default:
-          throw err;
+          return { ok: false, error: new Error(`stroke commit failed with unknown code ${row.error}`) };
       }
-    }
+    });
   }
 
   /** Adds several strokes in one revision (Load), with ids made unique on this board. */
   async addStrokes(roomId: string, authorId: string, strokes: Stroke[]): Promise<BoardState & { added: BoardStroke[] }> {
-    return inTransaction(this.pool, async (client) => {
+    const board = await inTransaction(this.pool, async (client) => {
       const { drawingId } = await lockRoom(client, roomId);
       const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM strokes WHERE drawing_id = $1 AND state = 'active'", [
         drawingId,
@@ -116,11 +184,13 @@ export class RoomRepository {
       }
       return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId), added };
     });
+    this.seen(board);
+    return board;
   }
 
   /** Takes the caller's most recent active stroke off the board. */
   async undo(roomId: string, userId: string): Promise<BoardState & { strokeId: string }> {
-    return inTransaction(this.pool, async (client) => {
+    const board = await inTransaction(this.pool, async (client) => {
       const { drawingId } = await lockRoom(client, roomId);
       const { rows } = await client.query<{ id: string; stroke_id: string }>(
         "SELECT id, stroke_id FROM strokes WHERE drawing_id = $1 AND author_id = $2 AND state = 'active' ORDER BY state_revision DESC, id DESC LIMIT 1",
@@ -132,11 +202,13 @@ export class RoomRepository {
       await client.query("UPDATE strokes SET state = 'undone', state_revision = $2 WHERE id = $1", [target.id, revision]);
       return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId), strokeId: target.stroke_id };
     });
+    this.seen(board);
+    return board;
   }
 
   /** Puts back the caller's most recently undone stroke. */
   async redo(roomId: string, userId: string): Promise<BoardState & { stroke: BoardStroke }> {
-    return inTransaction(this.pool, async (client) => {
+    const board = await inTransaction(this.pool, async (client) => {
       const { drawingId } = await lockRoom(client, roomId);
       const { rows } = await client.query<StrokeRow & { id: string }>(
         "SELECT id, stroke_id, author_id, points FROM strokes WHERE drawing_id = $1 AND author_id = $2 AND state = 'undone' ORDER BY state_revision DESC, id DESC LIMIT 1",
@@ -148,27 +220,32 @@ export class RoomRepository {
       await client.query("UPDATE strokes SET state = 'active', state_revision = $2 WHERE id = $1", [target.id, revision]);
       return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId), stroke: toBoardStroke(target) };
     });
+    this.seen(board);
+    return board;
   }
 
-  /** Archives the current drawing (kept in history) and starts an empty one. */
+  /** Archives the current drawing (kept in history) and starts an empty one. One round trip. */
   async clear(roomId: string): Promise<BoardState & { archivedDrawingId: number }> {
-    return inTransaction(this.pool, async (client) => {
-      const { drawingId, revision: finalRevision } = await lockRoom(client, roomId);
-      const { rows: counts } = await client.query<{ n: string }>(
-        "SELECT count(*) AS n FROM strokes WHERE drawing_id = $1 AND state = 'active'",
-        [drawingId],
-      );
-      const revision = await bumpRevision(client, roomId);
-      if (Number(counts[0]?.n ?? 0) === 0) {
-        // Nothing drawn: keep the same (empty) drawing rather than filling history with blanks.
-        return { roomId, revision, drawingId, strokes: [], archivedDrawingId: drawingId };
-      }
-      await client.query('UPDATE drawings SET archived_at = now(), final_revision = $2 WHERE id = $1', [drawingId, finalRevision]);
-      const { rows } = await client.query<{ id: string }>('INSERT INTO drawings (room_id) VALUES ($1) RETURNING id', [roomId]);
-      const next = Number(rows[0]?.id);
-      await client.query('UPDATE rooms SET current_drawing_id = $2 WHERE id = $1', [roomId, next]);
-      return { roomId, revision, drawingId: next, strokes: [], archivedDrawingId: drawingId };
-    });
+    try {
+      const { rows } = await this.pool.query<{ revision: number; drawing_id: string; archived_drawing_id: string }>({
+        name: 'inkling_clear_board',
+        text: 'SELECT revision, drawing_id, archived_drawing_id FROM inkling_clear_board($1)',
+        values: [roomId],
+      });
+      const row = rows[0] as { revision: number; drawing_id: string; archived_drawing_id: string };
+      const board = {
+        roomId,
+        revision: row.revision,
+        drawingId: Number(row.drawing_id),
+        strokes: [],
+        archivedDrawingId: Number(row.archived_drawing_id),
+      };
+      this.seen(board);
+      return board;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'IK404') throw new InklingError('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
+      throw err;
+    }
   }
 
   /**
@@ -199,23 +276,32 @@ export class RoomRepository {
     });
   }
 
-  async insertPrediction(p: Prediction): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO predictions (room_id, drawing_id, revision, text, confidence, low_confidence, digits, model_version, latency_ms, inference_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [
-        p.roomId,
-        p.drawingId,
-        p.revision,
-        p.text,
-        p.confidence,
-        p.lowConfidence,
-        JSON.stringify(p.digits),
-        p.modelVersion,
-        p.latencyMs,
-        p.inferenceMs,
+  /** Stores a prediction; predictions arriving while earlier ones are being written share one INSERT. */
+  insertPrediction(p: Prediction): Promise<void> {
+    return this.predictionInserts.submit(p);
+  }
+
+  /** Stores several predictions with one INSERT. */
+  async insertPredictions(ps: readonly Prediction[]): Promise<ItemResult<void>[]> {
+    await this.pool.query({
+      name: 'inkling_insert_predictions',
+      text: `INSERT INTO predictions (room_id, drawing_id, revision, text, confidence, low_confidence, digits, model_version, latency_ms, inference_ms)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::text[], $5::float8[], $6::boolean[], $7::jsonb[], $8::text[],
+                                  $9::float8[], $10::float8[])`,
+      values: [
+        ps.map((p) => p.roomId),
+        ps.map((p) => p.drawingId),
+        ps.map((p) => p.revision),
+        ps.map((p) => p.text),
+        ps.map((p) => p.confidence),
+        ps.map((p) => p.lowConfidence),
+        ps.map((p) => JSON.stringify(p.digits)),
+        ps.map((p) => p.modelVersion),
+        ps.map((p) => p.latencyMs),
+        ps.map((p) => p.inferenceMs),
       ],
-    );
+    });
+    return ps.map(() => ({ ok: true, value: undefined }));
   }
 
   /** The newest stored prediction of a drawing, at or below `maxRevision`. */
