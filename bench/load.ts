@@ -86,17 +86,24 @@ async function main(): Promise<void> {
     printTable('bench:load — progress', rows.slice(-1));
     let best = 0;
     if (!quick) {
-      for (const clients of [150, 200, 250, 300, 350, 400, 450, 500, 600]) {
+      // A step passes with p99 ≤ 100 ms and nothing lost. A failed step is run once more (a checkpoint or a
+      // GC pause on two shared cores can spoil one 15 s window); the sweep ends when it fails twice.
+      sweep: for (const clients of [150, 200, 250, 300, 350, 400, 450, 500, 600]) {
         const step: LoadStep = { ...base, clients, rooms: clients, strokesPerSec: 2 };
-        const r = await runClients(step);
-        rows.push(row('sweep', step, r));
-        printTable('bench:load — progress', rows.slice(-1));
-        const p99 = percentile(
-          [...r.latenciesMs].sort((a, b) => a - b),
-          99,
-        );
-        if (p99 > 100 || r.lost > 0) break;
-        best = Math.max(best, Math.round(r.predictions / r.measuredSec));
+        for (const attempt of ['sweep', 'sweep (again)']) {
+          const r = await runClients(step);
+          rows.push(row(attempt, step, r));
+          printTable('bench:load — progress', rows.slice(-1));
+          const p99 = percentile(
+            [...r.latenciesMs].sort((a, b) => a - b),
+            99,
+          );
+          if (p99 <= 100 && r.lost === 0) {
+            best = Math.max(best, Math.round(r.predictions / r.measuredSec));
+            continue sweep;
+          }
+        }
+        break;
       }
     }
     printTable(`bench:load — gateway + ${workerCount} workers + clients on ${(await import('node:os')).cpus().length} cores`, rows);

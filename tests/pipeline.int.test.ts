@@ -300,6 +300,43 @@ describe('recognition ordering', () => {
   });
 });
 
+describe('several gateways', () => {
+  it('people on two gateways share one room: live points, strokes, members and predictions cross over, and one board results', async () => {
+    const second = await stack.startExtraGateway();
+    const a = await joined('Ada');
+    const bClient = await stack.client(second.url);
+    const membersSeen = nextEvent(a.client, 'members', (m) => m.members.length === 2);
+    const joinB = await call(bClient, 'room:join', { roomId: a.roomId, name: 'Bob' });
+    if (!joinB.ok) throw new Error(`join failed: ${joinB.error.code}`);
+    expect((await membersSeen).members.map((m) => m.name).sort()).toEqual(['Ada', 'Bob']);
+
+    const at = (digit: number, slot: number, id: string): Stroke => ({
+      ...(digitDrawing(digit, { x: 0.04 + slot * 0.32, y: 0.3, size: 0.3 })[0] as Stroke),
+      id,
+    });
+    const [one, zero, third] = [at(1, 0, 'g-a1'), at(0, 1, 'g-b1'), at(1, 2, 'g-a2')];
+    const live = nextEvent(bClient, 'stroke:live');
+    await call(a.client, 'stroke:live', { strokeId: one.id, points: one.points.slice(0, 3) });
+    expect((await live).authorId).toBe(a.userId);
+
+    // Commits alternate between the gateways; each one's cached board must not go stale.
+    const seenByB = nextEvent(bClient, 'stroke:committed', (e) => e.stroke.id === 'g-a1');
+    const r1 = await commit(a.client, one);
+    expect((await seenByB).revision).toBe(r1);
+    const seenByA = nextEvent(a.client, 'stroke:committed', (e) => e.stroke.id === 'g-b1');
+    const r2 = await commit(bClient, zero);
+    expect((await seenByA).revision).toBe(r2);
+    const r3 = await commit(a.client, third);
+    expect([r1, r2, r3]).toEqual([1, 2, 3]);
+    const [pa, pb] = await Promise.all([predictionAt(a.client, r3), predictionAt(bClient, r3)]);
+    expect(pa).toEqual(pb);
+    expect(pa.digits.flatMap((d) => d.strokeIds)).toEqual(['g-a1', 'g-b1', 'g-a2']);
+    expect(pa.text).toBe('101');
+    const rejoined = await call(await stack.client(second.url), 'room:join', { roomId: a.roomId, name: 'Cy' });
+    expect(rejoined.ok && rejoined.board.strokes.map((s) => s.id)).toEqual(['g-a1', 'g-b1', 'g-a2']);
+  });
+});
+
 describe('failures', () => {
   it('a worker killed in the middle of a job loses nothing: another worker delivers the prediction', async () => {
     // Only a slow child worker is running: stop the in-process ones so the job must go to it.

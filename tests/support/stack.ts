@@ -37,7 +37,10 @@ export interface Stack {
   startWorker: (env?: Record<string, string>) => Promise<RecognitionWorker>;
   spawnWorker: (env?: Record<string, string>) => Promise<ChildProcess>;
   restartGateway: () => Promise<Gateway>;
-  client: () => Promise<Client>;
+  /** Another gateway of the same deployment (same database and Redis), closed with the stack. */
+  startExtraGateway: () => Promise<Gateway>;
+  /** A connected client of the main gateway, or of the one at `url`. */
+  client: (url?: string) => Promise<Client>;
   close: () => Promise<void>;
 }
 
@@ -76,6 +79,7 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
   const workers: RecognitionWorker[] = [];
   const trainers: TrainerService[] = [];
   let gateway = await startGateway(gatewayConfig, silent);
+  const extraGateways: Gateway[] = [];
 
   const stack: Stack = {
     get gateway() {
@@ -133,8 +137,13 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
       gateway = await startGateway(gatewayConfig, silent);
       return gateway;
     },
-    client: async () => {
-      const c: Client = connect(gateway.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    startExtraGateway: async () => {
+      const g = await startGateway(gatewayConfig, silent);
+      extraGateways.push(g);
+      return g;
+    },
+    client: async (url = gateway.url) => {
+      const c: Client = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
       clients.push(c);
       await new Promise<void>((resolve, reject) => {
         c.once('connect', () => resolve());
@@ -147,6 +156,7 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
       for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all(trainers.map((t) => t.close()));
+      await Promise.all(extraGateways.map((g) => g.close()));
       await gateway.close();
       await space.dispose();
       await rm(modelsDir, { recursive: true, force: true });
