@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       WEB_DIST: DIST,
       RATE_LIMIT_PER_SEC: 200,
       NODE_ENV: 'production',
+      GATEWAY_PEER_CHECK_MS: 2000,
     },
     pino({ level: 'warn' }),
   );

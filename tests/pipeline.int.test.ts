@@ -31,6 +31,14 @@ async function commit(client: Client, stroke: Stroke): Promise<number> {
   return ack.revision;
 }
 
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const predictionAt = (client: Client, revision: number) => nextEvent(client, 'prediction', (p) => p.revision >= revision, 20_000);
 
 describe('rooms and live strokes', () => {
@@ -302,7 +310,11 @@ describe('recognition ordering', () => {
 
 describe('several gateways', () => {
   it('people on two gateways share one room: live points, strokes, members and predictions cross over, and one board results', async () => {
+    // Alone, a gateway keeps room events local; a second one is heard before it accepts anyone.
+    await until(() => stack.gateway.peers.alone);
     const second = await stack.startExtraGateway();
+    await until(() => !stack.gateway.peers.alone);
+    expect(second.peers.alone).toBe(false);
     const a = await joined('Ada');
     const bClient = await stack.client(second.url);
     const membersSeen = nextEvent(a.client, 'members', (m) => m.members.length === 2);
@@ -334,6 +346,9 @@ describe('several gateways', () => {
     expect(pa.text).toBe('101');
     const rejoined = await call(await stack.client(second.url), 'room:join', { roomId: a.roomId, name: 'Cy' });
     expect(rejoined.ok && rejoined.board.strokes.map((s) => s.id)).toEqual(['g-a1', 'g-b1', 'g-a2']);
+    // When the other gateway goes, this one is alone again within a few checks.
+    await second.close();
+    await until(() => stack.gateway.peers.alone);
   });
 });
 

@@ -60,6 +60,7 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
     ...(opts.webDist ? { WEB_DIST: opts.webDist } : {}),
     ADMIN_TOKEN,
     NODE_ENV: 'test',
+    GATEWAY_PEER_CHECK_MS: 200,
   };
   const modelsDir = await mkdtemp(join(tmpdir(), 'inkling-models-'));
   const workerBase = {
@@ -138,7 +139,10 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
       return gateway;
     },
     startExtraGateway: async () => {
-      const g = await startGateway(gatewayConfig, silent);
+      const started = await startGateway(gatewayConfig, silent);
+      let closing: Promise<void> | undefined;
+      // Closing twice (by the test, then by the stack) closes once.
+      const g: Gateway = { ...started, close: () => (closing ??= started.close()) };
       extraGateways.push(g);
       return g;
     },

@@ -12,6 +12,8 @@ export const GatewayConfigSchema = ServiceEnvSchema.extend({
   /** Bearer token of the admin API and page; without it the admin API is off in production, random in development. */
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   NODE_ENV: z.string().default('development'),
+  /** How often a gateway counts the other gateways (a departed one is noticed within this time). */
+  GATEWAY_PEER_CHECK_MS: z.coerce.number().int().min(50).default(2000),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

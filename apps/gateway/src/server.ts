@@ -12,6 +12,7 @@ import pino, { type Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createAdminApi, resolveAdminToken } from './admin-api.js';
 import type { GatewayConfig } from './config.js';
+import { type GatewayPeers, watchGatewayPeers } from './gateway-peers.js';
 import { createHttpHandler } from './http-api.js';
 import { createMetrics } from './metrics.js';
 import { startPredictionRelay } from './prediction-relay.js';
@@ -20,6 +21,8 @@ import { type InklingServer, registerSocketHandlers } from './socket-handlers.js
 
 export interface Gateway {
   io: InklingServer;
+  /** Whether other gateways share the deployment (room events then go through Redis). */
+  peers: GatewayPeers;
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   port: number;
@@ -77,8 +80,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     cors: { origin: true },
     adapter: createAdapter(pub, sub, { key: `${config.REDIS_PREFIX}:socket.io` }),
   });
+  // Before listening: running gateways must hear of this one before it can have a client in any room.
+  const peers = await watchGatewayPeers({
+    redis: command,
+    subscriber: predictionSub,
+    prefix: config.REDIS_PREFIX,
+    checkMs: config.GATEWAY_PEER_CHECK_MS,
+    log: logger.child({ area: 'gateway:peers' }),
+  });
   registerSocketHandlers({
     io,
+    peers,
     rooms,
     recognition,
     metrics,
@@ -97,9 +109,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
 
   return {
     io,
+    peers,
     port,
     url: `http://${host}:${port}`,
     close: async () => {
+      await peers.close();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await recognition.close();

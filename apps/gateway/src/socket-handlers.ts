@@ -28,6 +28,7 @@ import type { BoardState, RoomRepository } from '@inkling/store';
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
+import type { GatewayPeers } from './gateway-peers.js';
 import type { GatewayMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { RecognitionQueue } from './recognition-queue.js';
@@ -37,6 +38,7 @@ type InklingSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterSer
 
 export interface HandlerDeps {
   io: InklingServer;
+  peers: GatewayPeers;
   rooms: RoomRepository;
   recognition: RecognitionQueue;
   metrics: GatewayMetrics;
@@ -60,8 +62,7 @@ function splitArgs(args: unknown[]): { payload: unknown; ack: (res: unknown) => 
   return { payload: rest.length === 0 ? {} : rest[0], ack };
 }
 
-async function roomMembers(io: InklingServer, roomId: string): Promise<Member[]> {
-  const sockets = await io.in(roomId).fetchSockets();
+function membersOf(sockets: readonly { data: SocketData }[]): Member[] {
   const byUser = new Map<string, Member>();
   for (const s of sockets) {
     if (s.data.userId && !byUser.has(s.data.userId))
@@ -71,10 +72,15 @@ async function roomMembers(io: InklingServer, roomId: string): Promise<Member[]>
 }
 
 export function registerSocketHandlers(deps: HandlerDeps): void {
-  const { io, rooms, recognition, metrics, log } = deps;
+  const { io, rooms, recognition, metrics, log, peers } = deps;
+  /** Every gateway's sockets, or only this one's while no other gateway runs (no Redis round trip). */
+  const everywhere = () => (peers.alone ? io.local : io);
+  const toRoom = (roomId: string) => everywhere().to(roomId);
+  const toOthers = (socket: InklingSocket, roomId: string) => (peers.alone ? socket.local : socket).to(roomId);
+  const roomMembers = async (roomId: string) => membersOf(await everywhere().in(roomId).fetchSockets());
 
   const broadcastMembers = async (roomId: string) => {
-    io.to(roomId).emit('members', { members: await roomMembers(io, roomId) });
+    toRoom(roomId).emit('members', { members: await roomMembers(roomId) });
   };
 
   const enqueue = async (board: BoardState, acceptedAtMs: number, explicit = false) => {
@@ -144,9 +150,9 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
         state = (await rooms.loadBoard(state.roomId)) ?? state;
         const [prediction, members] = await Promise.all([
           rooms.latestPrediction(state.roomId, state.drawingId, state.revision),
-          roomMembers(io, state.roomId),
+          roomMembers(state.roomId),
         ]);
-        socket.to(state.roomId).emit('members', { members });
+        toOthers(socket, state.roomId).emit('members', { members });
         return {
           roomId: state.roomId,
           userId,
@@ -156,7 +162,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     );
 
     on('stroke:live', LiveStrokePayloadSchema, { needsRoom: true, ordered: false }, async (p) => {
-      socket.to(socket.data.roomId).emit('stroke:live', { strokeId: p.strokeId, authorId: socket.data.userId, points: p.points });
+      toOthers(socket, socket.data.roomId).emit('stroke:live', { strokeId: p.strokeId, authorId: socket.data.userId, points: p.points });
       return {};
     });
 
@@ -164,7 +170,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
       const acceptedAtMs = Date.now();
       const board = await rooms.commitStroke(socket.data.roomId, socket.data.userId, p.stroke);
       const stroke: BoardStroke = { ...p.stroke, authorId: socket.data.userId };
-      io.to(board.roomId).emit('stroke:committed', {
+      toRoom(board.roomId).emit('stroke:committed', {
         stroke: { id: stroke.id, points: stroke.points },
         authorId: stroke.authorId,
         revision: board.revision,
@@ -176,7 +182,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     on('board:undo', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
       const acceptedAtMs = Date.now();
       const board = await rooms.undo(socket.data.roomId, socket.data.userId);
-      io.to(board.roomId).emit('stroke:removed', { strokeId: board.strokeId, revision: board.revision });
+      toRoom(board.roomId).emit('stroke:removed', { strokeId: board.strokeId, revision: board.revision });
       await enqueue(board, acceptedAtMs);
       return { revision: board.revision };
     });
@@ -184,7 +190,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     on('board:redo', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
       const acceptedAtMs = Date.now();
       const board = await rooms.redo(socket.data.roomId, socket.data.userId);
-      io.to(board.roomId).emit('stroke:committed', {
+      toRoom(board.roomId).emit('stroke:committed', {
         stroke: { id: board.stroke.id, points: board.stroke.points },
         authorId: board.stroke.authorId,
         revision: board.revision,
@@ -196,7 +202,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     on('board:clear', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
       const acceptedAtMs = Date.now();
       const board = await rooms.clear(socket.data.roomId);
-      io.to(board.roomId).emit('board:cleared', {
+      toRoom(board.roomId).emit('board:cleared', {
         revision: board.revision,
         drawingId: board.drawingId,
         archivedDrawingId: board.archivedDrawingId,
@@ -216,7 +222,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
       const acceptedAtMs = Date.now();
       const board = await rooms.addStrokes(socket.data.roomId, socket.data.userId, p.strokes);
       for (const s of board.added) {
-        io.to(board.roomId).emit('stroke:committed', {
+        toRoom(board.roomId).emit('stroke:committed', {
           stroke: { id: s.id, points: s.points },
           authorId: s.authorId,
           revision: board.revision,
