@@ -159,8 +159,8 @@ if (process.argv[1]?.endsWith('load-clients.ts')) {
   const step = LoadStepSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
   runLoad(step).then(
     (result) => {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-      process.exit(0);
+      // Exit once the (large) result has been handed to the pipe.
+      process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
     },
     (err: unknown) => {
       process.stderr.write(`${(err as Error).stack}\n`);
