@@ -6,8 +6,6 @@
  */
 export class DigitCache {
   private readonly entries = new Map<string, Float32Array>();
-  hits = 0;
-  misses = 0;
 
   constructor(private readonly maxEntries = 20_000) {}
 
@@ -17,11 +15,7 @@ export class DigitCache {
 
   get(key: string): Float32Array | undefined {
     const found = this.entries.get(key);
-    if (!found) {
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
+    if (!found) return undefined;
     this.entries.delete(key);
     this.entries.set(key, found);
     return found;

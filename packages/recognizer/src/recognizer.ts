@@ -49,7 +49,7 @@ async function loadEntry(folder: string): Promise<LoadedModel> {
 
 export class Recognizer {
   private current: LoadedModel;
-  /** Digits recognized before (hits/misses count how often it saved a model run). */
+  /** Class probabilities of digits recognized before, by drawing, strokes and model version. */
   readonly cache = new DigitCache();
 
   private constructor(entry: LoadedModel) {
@@ -140,10 +140,11 @@ export class Recognizer {
       }),
     );
     const toRun = groups.flat().filter((g) => g.cached === undefined);
-    const { probabilities, modelVersion: ranWith } = this.predictImages(toRun.map((g) => preprocessDrawing(g.group.strokes)));
+    // Synchronous from here on: the model that runs is the one `modelVersion` names.
+    const { probabilities } = this.predictImages(toRun.map((g) => preprocessDrawing(g.group.strokes)));
     toRun.forEach((g, i) => {
       g.cached = probabilities[i] as Float32Array;
-      if (g.key !== null && ranWith === modelVersion) this.cache.set(g.key, g.cached);
+      if (g.key !== null) this.cache.set(g.key, g.cached);
     });
     return groups.map((g) => {
       const digits: DigitPrediction[] = g.map(({ group, strokeIds, cached }) => {
