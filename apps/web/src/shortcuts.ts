@@ -17,7 +17,7 @@ export const SHORTCUTS: readonly { keys: string; action: ShortcutAction; descrip
   { keys: 'Ctrl/⌘ + S', action: 'save', description: 'Save as PNG and JSON' },
   { keys: 'Ctrl/⌘ + O', action: 'load', description: 'Load a saved JSON or a PNG' },
   { keys: '?', action: 'help', description: 'Show or hide this help' },
-  { keys: 'Escape', action: 'close', description: 'Close this help' },
+  { keys: 'Escape', action: 'close', description: 'Close this help or any other dialog' },
 ];
 
 export function shortcutFor(e: KeyLike): ShortcutAction | null {
@@ -34,4 +34,32 @@ export function shortcutFor(e: KeyLike): ShortcutAction | null {
   if (key === '?') return 'help';
   if (key === 'Escape') return 'close';
   return null;
+}
+
+/** Where a key was pressed, as far as shortcuts care. */
+export interface KeyContext {
+  /** A modal dialog is open: it owns the keyboard (Escape closes it). */
+  dialogOpen: boolean;
+  /** Focus is in a text field, a select or an editable element: keys are typing. */
+  inTextField: boolean;
+  /** Focus is on a button, link or summary: Enter activates it. */
+  onControl: boolean;
+}
+
+/** The action for a key press in its context, or null when the key belongs to something else. */
+export function shortcutIn(e: KeyLike, ctx: KeyContext): ShortcutAction | null {
+  if (ctx.dialogOpen || ctx.inTextField) return null;
+  const action = shortcutFor(e);
+  if (action === 'recognize' && ctx.onControl) return null;
+  return action;
+}
+
+/** Reads the context of a key event from the page. */
+export function keyContext(target: EventTarget | null, doc: Document): KeyContext {
+  const el = target instanceof Element ? target : null;
+  return {
+    dialogOpen: doc.querySelector('dialog[open]') !== null,
+    inTextField: !!el && (el.matches('input, textarea, select') || (el instanceof HTMLElement && el.isContentEditable)),
+    onControl: !!el && el.matches('button, a[href], summary, [role="button"]'),
+  };
 }

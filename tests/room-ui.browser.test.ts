@@ -1,0 +1,436 @@
+/**
+ * The room page as people on different screens meet it, in real Chromium against the real stack: numbers of
+ * 1, 4 and 8 digits on a phone (touch), a tablet and a laptop without the layout moving or overflowing;
+ * every width from 320 to 1920 px; others' names on their live strokes; new room, a dead link, rename;
+ * dialogs with Escape and focus return; and an axe-core check of the room page, the history dialog and the
+ * admin page. Screenshots of each state go to artifacts/screenshots/ui-*.png.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { digitDrawing, numberDrawing, type Stroke } from '@inkling/protocol';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { drawWithMouse, drawWithTouch, enterRoom, launchBrowser, screenshot, waitForInk } from './support/browser.js';
+import { ADMIN_TOKEN, ROOT, type Stack, startStack } from './support/stack.js';
+
+const WEB_DIST = join(ROOT, 'apps', 'web', 'dist');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+const SIZES = [
+  { name: 'phone', viewport: { width: 390, height: 844 }, touch: true },
+  { name: 'tablet', viewport: { width: 768, height: 1024 }, touch: false },
+  { name: 'laptop', viewport: { width: 1280, height: 800 }, touch: false },
+] as const;
+const NUMBERS = ['7', '2026', '31415926'] as const;
+
+interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+interface Layout {
+  viewport: { width: number; height: number };
+  scrollWidth: number;
+  scrollX: number;
+  scrollY: number;
+  rects: Record<string, Rect | null>;
+  /** Layout shifts the browser recorded (including those it would excuse after input). */
+  shifts: number;
+}
+
+/** Positions of the page's main blocks, and whether anything scrolls sideways. */
+function layout(page: Page): Promise<Layout> {
+  return page.evaluate(() => {
+    const rect = (sel: string) => {
+      const el = document.querySelector(sel);
+      if (!el) return null;
+      const r = el.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    };
+    return {
+      viewport: { width: document.documentElement.clientWidth, height: window.innerHeight },
+      scrollWidth: document.documentElement.scrollWidth,
+      scrollX: window.scrollX,
+      scrollY: window.scrollY,
+      rects: {
+        board: rect('[data-testid=board]'),
+        toolbar: rect('[data-testid=toolbar]'),
+        prediction: rect('[data-testid=prediction]'),
+        charts: rect('[data-testid=digit-charts]'),
+        members: rect('[data-testid=members]'),
+        history: rect('.history'),
+      },
+      shifts: ((window as unknown as { __shifts?: number[] }).__shifts ?? []).reduce((a, b) => a + b, 0),
+    };
+  });
+}
+
+/** Records every layout shift (CLS excuses shifts right after input; we do not). */
+const recordShifts = () => {
+  const w = window as unknown as { __shifts: number[] };
+  w.__shifts = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) w.__shifts.push((e as unknown as { value: number }).value);
+  }).observe({ type: 'layout-shift', buffered: true });
+};
+
+function expectFits(l: Layout, label: string): void {
+  expect(l.scrollWidth, `${label}: nothing scrolls sideways`).toBeLessThanOrEqual(l.viewport.width);
+  expect(l.scrollX, label).toBe(0);
+  const board = l.rects.board as Rect;
+  const toolbar = l.rects.toolbar as Rect;
+  expect(board.x, `${label}: board inside the viewport`).toBeGreaterThanOrEqual(0);
+  expect(board.y).toBeGreaterThanOrEqual(0);
+  expect(board.x + board.width).toBeLessThanOrEqual(l.viewport.width);
+  expect(board.y + board.height, `${label}: board bottom on screen`).toBeLessThanOrEqual(l.viewport.height);
+  expect(toolbar.y + toolbar.height, `${label}: toolbar visible without scrolling`).toBeLessThanOrEqual(l.viewport.height);
+  const charts = l.rects.charts as Rect;
+  expect(charts.x + charts.width, `${label}: digit charts inside their area`).toBeLessThanOrEqual(l.viewport.width);
+}
+
+/** Waits until the board shows a prediction for its latest revision (a number or "not a digit"). */
+async function settledPrediction(page: Page, digits: number): Promise<void> {
+  await page.waitForFunction(
+    (n) =>
+      document.querySelectorAll('[data-testid=digit-chart]').length === n &&
+      !document.querySelector('.updating.shown') &&
+      !!document.querySelector('[data-testid=recognized], [data-testid=not-digit]'),
+    digits,
+    { timeout: 30_000 },
+  );
+}
+
+async function axeViolations(page: Page): Promise<{ id: string; impact: string; nodes: string[] }[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: unknown[] }> } }).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    });
+    return (result.violations as { id: string; impact: string; nodes: { target: string[] }[] }[])
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+}
+
+describe('room page on every screen', () => {
+  let stack: Stack;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const newPage = async (options: Parameters<Browser['newContext']>[0] = {}) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+    contexts.push(context);
+    await context.addInitScript(recordShifts);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => {
+      throw err;
+    });
+    return page;
+  };
+  const clearBoard = async (page: Page) => {
+    await page.getByTestId('clear').click();
+    await waitForInk(page, false);
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(join(WEB_DIST, 'index.html'))) throw new Error('apps/web/dist is missing: run `npm run build:web` first');
+    stack = await startStack({ workers: 1, webDist: WEB_DIST });
+    browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of contexts) await c.close();
+    await browser?.close();
+    await stack?.close();
+  });
+
+  for (const size of SIZES) {
+    it(`${size.name} ${size.viewport.width}×${size.viewport.height}: 1, 4 and 8 digits keep the board still, on screen, with the tools`, async () => {
+      const page = await newPage({
+        viewport: size.viewport,
+        ...(size.touch ? { hasTouch: true, isMobile: true, deviceScaleFactor: 2 } : {}),
+      });
+      await enterRoom(page, stack.gateway.url, `Tester ${size.name}`);
+      const empty = await layout(page);
+      expectFits(empty, `${size.name}, empty`);
+      await screenshot(page, `ui-${size.name}-empty`);
+      for (const text of NUMBERS) {
+        const draw: (p: Page, s: readonly Stroke[]) => Promise<void> = size.touch ? drawWithTouch : drawWithMouse;
+        await draw(page, numberDrawing(text));
+        await settledPrediction(page, text.length);
+        // Let any late layout work land before measuring.
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        const after = await layout(page);
+        const label = `${size.name}, "${text}"`;
+        expectFits(after, label);
+        expect(after.scrollY, `${label}: drawing did not scroll the page`).toBe(0);
+        for (const part of ['board', 'toolbar', 'prediction', 'charts', 'members', 'history'] as const) {
+          expect(after.rects[part], `${label}: ${part} did not move or resize`).toEqual(empty.rects[part]);
+        }
+        expect(after.shifts, `${label}: no layout shift`).toBe(0);
+        await screenshot(page, `ui-${size.name}-${text.length}-digits`);
+        await clearBoard(page);
+      }
+    }, 180_000);
+  }
+
+  it('holds at every width from 320 to 1920 px with an 8-digit number on the board', async () => {
+    const page = await newPage({ viewport: { width: 1280, height: 800 } });
+    await enterRoom(page, stack.gateway.url, 'Widths');
+    await drawWithMouse(page, numberDrawing('20261125'));
+    await settledPrediction(page, 8);
+    for (const [width, height] of [
+      [320, 568],
+      [360, 740],
+      [414, 896],
+      [600, 960],
+      [844, 390],
+      [1024, 768],
+      [1440, 900],
+      [1920, 1080],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const l = await layout(page);
+      expectFits(l, `${width}×${height}`);
+      if (width === 320 || width === 1920 || width === 844) await screenshot(page, `ui-width-${width}x${height}-8-digits`);
+    }
+  }, 120_000);
+
+  it("others' live strokes carry their name at the pen tip, in their colour; the list says who is drawing", async () => {
+    const ada = await newPage();
+    const grace = await newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+    await enterRoom(ada, stack.gateway.url, 'Ada');
+    const link = await ada.getByTestId('share-link').inputValue();
+    await enterRoom(grace, link, 'Grace');
+    await ada.waitForFunction(() => document.querySelectorAll('[data-testid=members] li').length === 2);
+
+    // Grace's finger is down and moving: half a 3, not lifted yet.
+    const box = await grace.getByTestId('board').boundingBox();
+    if (!box) throw new Error('no board');
+    const points = (digitDrawing(3)[0] as Stroke).points;
+    const cdp = await grace.context().newCDPSession(grace);
+    const at = (p: readonly number[]) => [{ x: box.x + (p[0] ?? 0) * box.width, y: box.y + (p[1] ?? 0) * box.height, id: 1 }];
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(points[0] as number[]) });
+    for (const p of points.slice(1, 20)) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(p) });
+
+    const tag = ada.getByTestId('pen-tag');
+    await tag.waitFor();
+    expect(await tag.textContent()).toBe('Grace');
+    const graceItem = ada.locator('[data-testid=members] li', { hasText: 'Grace' });
+    await graceItem.getByTestId('drawing-now').waitFor();
+    const [tagColor, dotColor] = await Promise.all([
+      tag.evaluate((el) => getComputedStyle(el).backgroundColor),
+      graceItem.getByTestId('member-color').evaluate((el) => getComputedStyle(el).backgroundColor),
+    ]);
+    expect(tagColor).toBe(dotColor);
+    // The tag sits at the newest point of the stroke (its corner within a few pixels of the pen tip).
+    const tip = points[19] as number[];
+    const adaBoard = await ada.getByTestId('board').boundingBox();
+    const tagBox = await tag.boundingBox();
+    if (!adaBoard || !tagBox) throw new Error('no boxes');
+    const tipX = adaBoard.x + (tip[0] ?? 0) * adaBoard.width;
+    const tipY = adaBoard.y + (tip[1] ?? 0) * adaBoard.height;
+    expect(Math.abs(tagBox.x - tipX)).toBeLessThan(tagBox.width + 12);
+    expect(Math.abs(tagBox.y + tagBox.height - tipY)).toBeLessThan(16);
+    await screenshot(ada, 'ui-presence-pen-tag');
+
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await cdp.detach();
+    await tag.waitFor({ state: 'detached' });
+    await graceItem.getByTestId('drawing-now').waitFor({ state: 'detached', timeout: 5000 });
+    // Ink on Ada's board is in Grace's colour.
+    const rgb = dotColor.match(/\d+/g)?.map(Number) ?? [];
+    const inGraceColour = await ada.evaluate(([r, g, b]) => {
+      const c = document.querySelector('[data-testid=board]') as HTMLCanvasElement;
+      const data = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i + 3] === 255 && data[i] === r && data[i + 1] === g && data[i + 2] === b) n++;
+      return n;
+    }, rgb);
+    expect(inGraceColour).toBeGreaterThan(50);
+  }, 60_000);
+
+  it('"New room" starts an empty room; the old link still works for the others', async () => {
+    const ada = await newPage();
+    await enterRoom(ada, stack.gateway.url, 'Ada');
+    const first = await ada.getByTestId('share-link').inputValue();
+    await drawWithMouse(ada, digitDrawing(1));
+    await waitForInk(ada, true);
+    await ada.getByTestId('new-room').click();
+    await ada.waitForFunction((old) => {
+      const v = (document.querySelector('[data-testid=share-link]') as HTMLInputElement | null)?.value;
+      return !!v && v !== old && document.querySelector('[data-testid=connection]')?.textContent === 'live';
+    }, first);
+    const second = await ada.getByTestId('share-link').inputValue();
+    expect(second).toMatch(/\?room=[A-Za-z0-9_-]{8,}$/);
+    expect(ada.url()).toBe(second);
+    await waitForInk(ada, false);
+    expect(await ada.locator('[data-testid=members] li').count()).toBe(1);
+    await screenshot(ada, 'ui-new-room');
+  });
+
+  it('a dead link offers a new room instead of a dead end (keyboard only)', async () => {
+    const page = await newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+    await page.goto(`${stack.gateway.url}/?room=doesNotExist0000`);
+    await page.getByTestId('name-input').fill('Linus');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('dead-link').waitFor();
+    expect(await page.getByTestId('dead-link').textContent()).toContain('does not exist');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('dead-link-new-room');
+    expect(await page.getByTestId('notice').count()).toBe(0);
+    await screenshot(page, 'ui-dead-link');
+    // Escape closes it; "New room" is still there.
+    await page.keyboard.press('Escape');
+    await page.getByTestId('dead-link').waitFor({ state: 'detached' });
+    await page.getByTestId('new-room').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent === 'live');
+    expect(page.url()).not.toContain('doesNotExist0000');
+    expect(page.url()).toBe(await page.getByTestId('share-link').inputValue());
+  });
+
+  it('rename: the new name reaches the others, same room, focus back on the name button', async () => {
+    const ada = await newPage();
+    const grace = await newPage();
+    await enterRoom(ada, stack.gateway.url, 'Ada');
+    const link = await ada.getByTestId('share-link').inputValue();
+    await enterRoom(grace, link, 'Grace');
+    await drawWithMouse(ada, digitDrawing(4));
+    await waitForInk(grace, true);
+    await ada.getByTestId('rename').focus();
+    await ada.keyboard.press('Enter');
+    await ada.getByTestId('rename-dialog').waitFor();
+    expect(await ada.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('rename-input');
+    await screenshot(ada, 'ui-rename-dialog');
+    await ada.getByTestId('rename-input').fill('Ada Lovelace');
+    await ada.keyboard.press('Enter');
+    await ada.getByTestId('rename-dialog').waitFor({ state: 'detached' });
+    await grace.waitForFunction(() => document.querySelector('[data-testid=members]')?.textContent?.includes('Ada Lovelace'));
+    await ada.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent === 'live');
+    expect(await ada.getByTestId('share-link').inputValue()).toBe(link);
+    expect(await ada.getByTestId('rename').textContent()).toContain('Ada Lovelace');
+    expect(await ada.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('rename');
+    // Still the author of the 4: undo takes it back.
+    await ada.getByTestId('undo').click();
+    await waitForInk(grace, false);
+    expect(await grace.locator('[data-testid=members] li').count()).toBe(2);
+  });
+
+  it('dialogs: Escape closes help and the history detail, focus returns; labels are not contradicted; axe finds nothing serious', async () => {
+    const page = await newPage();
+    await enterRoom(page, stack.gateway.url, 'Keyboard');
+    await drawWithMouse(page, numberDrawing('42'));
+    await settledPrediction(page, 2);
+    // The live region reads the number and its confidence in one sentence, not the bars.
+    await page.waitForFunction(() =>
+      /^Recognized \d+, [\d.]+%(, not sure)?\.$/.test(document.querySelector('[data-testid=announcement]')?.textContent ?? ''),
+    );
+    const roomViolations = await axeViolations(page);
+    expect(roomViolations, JSON.stringify(roomViolations, null, 1)).toEqual([]);
+
+    await page.getByTestId('help-button').focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('help').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('help').waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('help-button');
+    await page.keyboard.press('?');
+    await page.getByTestId('help').waitFor();
+    await screenshot(page, 'ui-help');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('help').waitFor({ state: 'detached' });
+
+    // Every action is reachable with Tab.
+    const reached = new Set<string>();
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      const id = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+      if (id) reached.add(id);
+    }
+    for (const id of [
+      'copy-link',
+      'new-room',
+      'rename',
+      'help-button',
+      'recognize',
+      'undo',
+      'redo',
+      'clear',
+      'save',
+      'load',
+      'label-input',
+      'preview-toggle',
+    ]) {
+      expect(reached, id).toContain(id);
+    }
+
+    await page.getByTestId('clear').click();
+    await page.getByTestId('history-item').first().waitFor();
+    await page.getByTestId('history-item').first().focus();
+    await page.keyboard.press('Enter');
+    const detail = page.getByTestId('history-detail');
+    await detail.waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid=history-labels]')?.textContent?.includes('predictions recorded'));
+    expect(await detail.getByTestId('history-labels').textContent()).toContain('No label yet');
+    await detail.getByTestId('label-input').fill('42');
+    await detail.getByTestId('label-submit').click();
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=history-detail] [data-testid=label-status]')?.textContent?.includes('Saved'),
+    );
+    const labels = await detail.getByTestId('history-labels').textContent();
+    expect(labels).toContain('Labelled as 42');
+    expect(labels).not.toMatch(/none|No label/);
+    const dialogViolations = await axeViolations(page);
+    expect(dialogViolations, JSON.stringify(dialogViolations, null, 1)).toEqual([]);
+    await screenshot(page, 'ui-history-detail-labelled');
+    await page.keyboard.press('Escape');
+    await detail.waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('history-item');
+  }, 90_000);
+
+  it('a refusal reads as a sentence, with the technical detail behind a disclosure', async () => {
+    const page = await newPage();
+    await enterRoom(page, stack.gateway.url, 'Undoer');
+    await page.getByTestId('undo').click();
+    const notice = page.getByTestId('notice');
+    await notice.waitFor();
+    expect(await notice.locator('p').textContent()).toBe('You have no stroke on this board to undo.');
+    expect(await notice.getByTestId('notice-detail').isVisible()).toBe(false);
+    await notice.getByText('Technical detail').click();
+    expect(await notice.getByTestId('notice-detail').textContent()).toMatch(/^NOTHING_TO_UNDO: /);
+    await screenshot(page, 'ui-refusal-detail');
+    const violations = await axeViolations(page);
+    expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
+  });
+
+  it('admin page: readable matrix header, a select that fits, a queue table that does not claim 0 completed; axe finds nothing serious', async () => {
+    const page = await newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${stack.gateway.url}/admin`);
+    const signedOut = await axeViolations(page);
+    expect(signedOut, JSON.stringify(signedOut, null, 1)).toEqual([]);
+    await page.getByTestId('admin-token').fill(ADMIN_TOKEN);
+    await page.getByTestId('admin-signin').click();
+    await page.waitForSelector('[data-testid=models] tbody tr');
+    await page.waitForSelector('[data-testid=queues] tbody tr');
+    const select = await page.getByTestId('retrain-mode').evaluate((el: HTMLSelectElement) => ({
+      client: el.clientWidth,
+      scroll: el.scrollWidth,
+      text: el.options[el.selectedIndex]?.text ?? '',
+    }));
+    expect(select.scroll).toBeLessThanOrEqual(select.client);
+    const header = await page.locator('.cm thead th').first().textContent();
+    expect(header).not.toContain('＼');
+    const completed = await page
+      .locator('[data-testid=queues] tbody tr', { hasText: 'recognition' })
+      .locator('td[data-state=completed]')
+      .textContent();
+    expect(completed?.trim()).not.toBe('0');
+    expect(completed).toContain('not kept');
+    const violations = await axeViolations(page);
+    expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
+    await screenshot(page, 'ui-admin');
+  }, 60_000);
+});
