@@ -138,7 +138,7 @@ describe('web client in Chromium', () => {
     );
     await screenshot(grace, '03-history-detail');
     await grace.keyboard.press('Escape');
-    await grace.getByRole('button', { name: 'Close' }).click();
+    await grace.waitForSelector('[data-testid=history-detail]', { state: 'detached' });
   });
 
   it('loads the saved JSON back onto the board for everyone, recognized again', async () => {

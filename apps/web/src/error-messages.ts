@@ -7,7 +7,14 @@
 import type { ErrorCode } from '@inkling/protocol';
 
 /** Codes that are not in the protocol's ERROR_CODES yet (or never will be: client-side). */
-export type ExtraCode = 'INVALID_TOKEN' | 'UNKNOWN_EVENT' | 'PAYLOAD_TOO_LARGE' | 'UNAVAILABLE' | 'NETWORK' | 'HTTP';
+export type ExtraCode =
+  | 'INVALID_TOKEN'
+  | 'UNKNOWN_EVENT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNAVAILABLE'
+  | 'NETWORK'
+  | 'HTTP'
+  | 'INVALID_DRAWING_FILE';
 
 export interface HumanError {
   /** One sentence for the person, no jargon, says what happens next when that is known. */
@@ -34,6 +41,7 @@ const MESSAGES: Record<ErrorCode | ExtraCode, string> = {
   UNAVAILABLE: 'The server is busy or restarting. Trying again shortly.',
   NETWORK: 'The server did not answer. Check your connection; Inkling keeps trying.',
   HTTP: 'The server answered with an error. Try again in a moment.',
+  INVALID_DRAWING_FILE: 'That file cannot be loaded: it is not an Inkling drawing (.json) or a picture Inkling can read.',
 };
 
 export function isKnownCode(code: string): code is keyof typeof MESSAGES {
