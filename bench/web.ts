@@ -97,10 +97,10 @@ async function main(): Promise<void> {
     {
       measure: 'initial JavaScript, gzipped',
       value: `${(js.gzip / 1024).toFixed(1)} KB (${(js.raw / 1024).toFixed(0)} KB raw, ${js.files.length} files)`,
-      target: '≤ 150 KB',
+      target: '≤ 100 KB',
     },
     { measure: 'DOMContentLoaded, p50', value: `${percentile(domContent, 50).toFixed(0)} ms`, target: '' },
-    { measure: 'load → ready to draw (room joined), p50', value: `${percentile(ready, 50).toFixed(0)} ms`, target: '≤ 1,000 ms' },
+    { measure: 'load → ready to draw (room joined), p50', value: `${percentile(ready, 50).toFixed(0)} ms`, target: '≤ 500 ms' },
     {
       measure: 'load → ready to draw, p95 / max',
       value: `${percentile(ready, 95).toFixed(0)} / ${(ready.at(-1) ?? 0).toFixed(0)} ms`,

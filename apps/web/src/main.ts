@@ -1,6 +1,8 @@
 import { createApp } from 'vue';
+import App from './App.vue';
 import './styles.css';
 
-// The admin page is its own chunk: a drawing room never downloads it.
-const page = window.location.pathname.startsWith('/admin') ? import('./admin/AdminApp.vue') : import('./App.vue');
-page.then((m) => createApp(m.default).mount('#app'));
+// The room page is in the entry chunk (no second request before a room can load); the admin page is its
+// own chunk, fetched only on /admin.
+if (window.location.pathname.startsWith('/admin')) void import('./admin/AdminApp.vue').then((m) => createApp(m.default).mount('#app'));
+else createApp(App).mount('#app');
