@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { digitDrawing, numberDrawing, type Stroke } from '@inkling/protocol';
+import { digitDrawing, LIMITS, numberDrawing, SAVED_DRAWING_FORMAT, type Stroke } from '@inkling/protocol';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drawWithMouse, drawWithTouch, enterRoom, launchBrowser, screenshot, waitForInk } from './support/browser.js';
@@ -428,6 +428,55 @@ describe('room page on every screen', () => {
     const violations = await axeViolations(page);
     expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
   });
+
+  it('the status badge shows offline and back, and a screen reader hears each change once', async () => {
+    const page = await newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+    await enterRoom(page, stack.gateway.url, 'Offline');
+    const badge = () => page.getByTestId('connection').textContent();
+    const heard = () => page.getByTestId('status-announcement').textContent();
+    await page.context().setOffline(true);
+    await page.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent === 'offline', undefined, {
+      timeout: 2000,
+    });
+    await page.waitForFunction(() => document.querySelector('[data-testid=status-announcement]')?.textContent?.startsWith('Offline'));
+    expect(await heard()).toBe('Offline: keep drawing, strokes are sent when the connection is back.');
+    await screenshot(page, 'ui-phone-offline');
+    await page.context().setOffline(false);
+    await page.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent === 'live');
+    await page.waitForFunction(() => document.querySelector('[data-testid=status-announcement]')?.textContent?.startsWith('Connected'));
+    expect(await badge()).toBe('live');
+  });
+
+  it('a stroke the server refuses for good (a full board) is said in words and counted in the status', async () => {
+    const page = await newPage();
+    await enterRoom(page, stack.gateway.url, 'Filler');
+    const strokes = Array.from({ length: LIMITS.maxStrokesPerBoard }, (_, i) => ({
+      id: `f${i}`,
+      points: [[0.05 + (i % 25) * 0.036, 0.05 + Math.floor(i / 25) * 0.045, 0] as [number, number, number]],
+    }));
+    const file = { format: SAVED_DRAWING_FORMAT, version: 1, savedAt: new Date().toISOString(), strokes };
+    await page
+      .getByTestId('load-file')
+      .setInputFiles({ name: 'full.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)) });
+    await page
+      .waitForFunction(() => document.querySelector('[data-testid=notice]')?.textContent?.includes('Loaded full.json'))
+      .catch(async (err: Error) => {
+        throw new Error(`${err.message}; the page says: ${await page.getByTestId('notice').textContent().catch(() => 'nothing')}`);
+      });
+    await drawWithMouse(page, digitDrawing(1, { x: 0.4, y: 0.92, size: 0.05 }));
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=notice] p')?.textContent?.startsWith('A stroke was not accepted'),
+    );
+    expect(await page.locator('[data-testid=notice] p').textContent()).toBe(
+      'A stroke was not accepted: the board is full; clear it to keep drawing.',
+    );
+    expect(await page.getByTestId('notice-detail').textContent()).toMatch(/^BOARD_FULL: /);
+    expect(await page.getByTestId('connection-extra').allTextContents()).toContain('1 stroke refused');
+    await screenshot(page, 'ui-stroke-refused');
+    // A new drawing starts clean.
+    await page.getByTestId('clear').click();
+    await page.getByTestId('connection-extra').waitFor({ state: 'detached' });
+  }, 180_000);
 
   it('admin page: readable matrix header, a select that fits, a queue table that does not claim 0 completed; axe finds nothing serious', async () => {
     const page = await newPage({ viewport: { width: 1280, height: 900 } });

@@ -130,6 +130,14 @@ describe('member palette', () => {
     }
   });
 
+  it('every colour stands far apart from the white board (CIEDE2000 ΔE ≥ 35, with and without colour-vision deficiency)', () => {
+    for (const c of MEMBER_PALETTE) {
+      expect(ciede2000(toLab(hexToRgb(c)), toLab(BOARD_WHITE)), c).toBeGreaterThanOrEqual(35);
+      for (const m of Object.values(DICHROMACY))
+        expect(ciede2000(toLab(simulate(hexToRgb(c), m)), toLab(BOARD_WHITE)), c).toBeGreaterThanOrEqual(35);
+    }
+  });
+
   it(`every pair differs by CIEDE2000 ΔE ≥ ${MIN_DELTA_E} for typical colour vision`, () => {
     const worst = Math.min(...pairs.map(([a, b]) => ciede2000(toLab(hexToRgb(a)), toLab(hexToRgb(b)))));
     expect(worst).toBeGreaterThanOrEqual(MIN_DELTA_E);
