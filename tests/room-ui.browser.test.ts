@@ -458,11 +458,9 @@ describe('room page on every screen', () => {
     await page
       .getByTestId('load-file')
       .setInputFiles({ name: 'full.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)) });
-    await page
-      .waitForFunction(() => document.querySelector('[data-testid=notice]')?.textContent?.includes('Loaded full.json'))
-      .catch(async (err: Error) => {
-        throw new Error(`${err.message}; the page says: ${await page.getByTestId('notice').textContent().catch(() => 'nothing')}`);
-      });
+    await page.waitForFunction(() => document.querySelector('[data-testid=notice]')?.textContent?.includes('Loaded full.json'), undefined, {
+      timeout: 60_000,
+    });
     await drawWithMouse(page, digitDrawing(1, { x: 0.4, y: 0.92, size: 0.05 }));
     await page.waitForFunction(() =>
       document.querySelector('[data-testid=notice] p')?.textContent?.startsWith('A stroke was not accepted'),
