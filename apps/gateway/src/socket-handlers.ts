@@ -29,6 +29,7 @@ import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { GatewayPeers } from './gateway-peers.js';
+import { registerLivenessHandler } from './liveness-handler.js';
 import type { GatewayMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { RecognitionQueue } from './recognition-queue.js';
@@ -96,6 +97,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
 
   io.on('connection', (socket: InklingSocket) => {
     metrics.connections.inc();
+    registerLivenessHandler(socket);
     const bucket = new TokenBucket(deps.ratePerSec);
     // Changes from one connection are applied one after another, in the order they arrived.
     let queue: Promise<unknown> = Promise.resolve();

@@ -111,6 +111,13 @@ export interface ClientToServerEvents {
   'board:label': (payload: LabelPayload, ack: (res: PlainAck) => void) => void;
   /** Adds saved strokes to the board in one revision (Load); they are recognized like a commit. */
   'board:load': (payload: LoadPayload, ack: (res: RevisionAck) => void) => void;
+  /**
+   * Liveness probe, payload `{}`: answered `{ ok: true }` at once, outside the connection's ordered queue
+   * (a slow commit does not delay it) and without a room. A client sends it when it has heard nothing for
+   * a moment, so it notices a dead network in about a second instead of after Socket.IO's heartbeat
+   * (~45 s). At most 10 per second are answered per connection; more get no answer.
+   */
+  'connection:ping': (payload: EmptyPayload, ack: (res: PlainAck) => void) => void;
 }
 
 export interface ServerToClientEvents {
