@@ -664,9 +664,10 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
   private settled(s: Settlement): void {
     switch (s.type) {
       case 'delivered':
-        this.stats.strokesAcknowledged += s.duplicate ? 0 : 1;
         if (s.duplicate) this.stats.strokesAlreadyDelivered++;
-        else if (this.state.userId)
+        else this.stats.strokesAcknowledged++;
+        // Normally its broadcast came first; this covers a lost one (the board shows each stroke once).
+        if (this.state.userId)
           applyCommitted(this.state.board, { stroke: s.entry.stroke, authorId: this.state.userId, revision: s.revision ?? 0 });
         this.afterDelivery(s.entry.stroke, s.revision, s.duplicate ? 'duplicate' : 'ack');
         break;
