@@ -84,7 +84,13 @@ async function main(): Promise<void> {
   const port = await freePort();
   const common = { DATABASE_URL: space.databaseUrl, REDIS_URL: space.redisUrl, REDIS_PREFIX: space.prefix, LOG_LEVEL: 'info' };
   try {
-    await startApp('gateway', { ...common, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000' }, 'gateway listening');
+    // Every simulated client comes from 127.0.0.1: the per-address limits are lifted for the bench.
+    const unlimited = { MAX_CONNECTIONS_PER_ADDRESS: '100000', CONNECTIONS_PER_MINUTE: '1000000', ROOMS_PER_HOUR: '1000000' };
+    await startApp(
+      'gateway',
+      { ...common, ...unlimited, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000', METRICS_PORT: '0' },
+      'gateway listening',
+    );
     for (let i = 0; i < workerCount; i++) await startApp('worker', common, 'worker ready');
     process.stderr.write(`gateway on port ${port}, ${workerCount} workers; measuring…\n`);
     const url = `http://127.0.0.1:${port}`;
