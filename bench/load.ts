@@ -69,7 +69,13 @@ async function startInkling(space: ScratchSpace): Promise<RunningServer> {
     return child.pid as number;
   };
   try {
-    const gateway = await start('gateway', { PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000' }, 'gateway listening');
+    // Every simulated client comes from 127.0.0.1: the per-address limits are lifted for the bench.
+    const unlimited = { MAX_CONNECTIONS_PER_ADDRESS: '100000', CONNECTIONS_PER_MINUTE: '1000000', ROOMS_PER_HOUR: '1000000' };
+    const gateway = await start(
+      'gateway',
+      { ...unlimited, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000', METRICS_PORT: '0' },
+      'gateway listening',
+    );
     const workers: number[] = [];
     for (let i = 0; i < workerCount; i++) workers.push(await start('worker', {}, 'worker ready'));
     return {

@@ -28,6 +28,7 @@ import {
   expireLive,
   fromServer,
 } from './board-state.js';
+import { browserTokenStorage, type TokenStorage } from './identity.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
@@ -45,8 +46,9 @@ export interface RoomStoreOptions {
   url: string;
   name: string;
   roomId?: string | undefined;
-  userId?: string | undefined;
-  /** Called whenever the server confirms who we are in which room (to remember it). */
+  /** Where the session token is kept between page loads (default: the browser's localStorage). */
+  tokens?: TokenStorage;
+  /** Called whenever the server confirms who we are in which room. */
   onJoined?: (roomId: string, userId: string) => void;
   ackTimeoutMs?: number;
 }
@@ -68,10 +70,13 @@ export type RoomStore = ReturnType<typeof createRoomStore>;
 
 export function createRoomStore(opts: RoomStoreOptions) {
   const name = JoinPayloadSchema.shape.name.parse(opts.name);
+  const tokens = opts.tokens ?? browserTokenStorage;
+  // Who we are: proven with the server's token in every handshake, never claimed in a payload.
+  let token = tokens.get();
   const state = reactive<RoomState>({
     connection: 'connecting',
     roomId: opts.roomId ?? null,
-    userId: opts.userId ?? null,
+    userId: null,
     name,
     board: emptyBoard(),
     error: null,
@@ -81,6 +86,8 @@ export function createRoomStore(opts: RoomStoreOptions) {
     transports: ['websocket'],
     reconnectionDelay: 300,
     reconnectionDelayMax: 3000,
+    // Read at every (re)connection, so a token received or forgotten since is used.
+    auth: (cb) => cb(token ? { token } : {}),
   });
   let joined = false;
   let flushing = false;
@@ -112,7 +119,6 @@ export function createRoomStore(opts: RoomStoreOptions) {
     try {
       ack = (await (socket.timeout(ackTimeoutMs) as ClientSocket).emitWithAck('room:join', {
         ...(state.roomId ? { roomId: state.roomId } : {}),
-        ...(state.userId ? { userId: state.userId } : {}),
         name: state.name,
       })) as Ack<'room:join'>;
     } catch {
@@ -128,7 +134,9 @@ export function createRoomStore(opts: RoomStoreOptions) {
     }
     state.roomId = ack.roomId;
     state.userId = ack.userId;
-    state.board = fromServer(ack.board, state.board.pending);
+    token = ack.token;
+    tokens.set(ack.token);
+    state.board = fromServer(ack.board, state.board.pending, ack.userId);
     state.connection = 'live';
     joined = true;
     opts.onJoined?.(ack.roomId, ack.userId);
@@ -150,7 +158,7 @@ export function createRoomStore(opts: RoomStoreOptions) {
         }
         if (ack.ok) {
           // The stroke:committed broadcast normally arrives first; this covers a lost broadcast.
-          applyCommitted(state.board, { stroke: next, authorId: state.userId ?? '', revision: ack.revision });
+          applyCommitted(state.board, { stroke: next, authorId: state.userId ?? '', revision: ack.revision }, state.userId);
         } else if (ack.error.code === 'DUPLICATE_STROKE') {
           dropPending(state.board, next.id); // delivered before the connection dropped
         } else {
@@ -174,15 +182,25 @@ export function createRoomStore(opts: RoomStoreOptions) {
     if (reason === 'io client disconnect') state.connection = 'closed';
     else state.connection = 'reconnecting';
   });
-  socket.on('connect_error', () => {
+  socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+    if (err.data?.code === 'INVALID_TOKEN') {
+      // Forged, expired or from another deployment: forget it and come back as a new person.
+      token = null;
+      tokens.forget();
+      if (!socket.active) socket.connect();
+    }
     if (state.connection !== 'closed') state.connection = state.roomId && state.board.revision > 0 ? 'reconnecting' : 'connecting';
   });
-  socket.on('stroke:committed', (e) => applyCommitted(state.board, e));
+  socket.on('connection:closed', (e) => fail(e.code, e.message));
+  socket.on('stroke:committed', (e) => applyCommitted(state.board, e, state.userId));
   socket.on('stroke:removed', (e) => applyRemoved(state.board, e));
   socket.on('board:cleared', (e) => applyCleared(state.board, e));
   socket.on('stroke:live', (e) => applyLive(state.board, e, Date.now()));
-  socket.on('members', (e) => {
-    state.board.members = e.members;
+  socket.on('member:joined', ({ member }) => {
+    state.board.members = [...state.board.members.filter((m) => m.userId !== member.userId), member];
+  });
+  socket.on('member:left', ({ userId }) => {
+    state.board.members = state.board.members.filter((m) => m.userId !== userId);
   });
   socket.on('prediction', (p) => {
     const parsed = PredictionSchema.safeParse(p);
