@@ -183,7 +183,7 @@ describe('@inkling/client on the real stack', () => {
     expect(ada.state.board.prediction).toMatchObject({ revision: expected.revision, text: expected.prediction?.text });
   });
 
-  it('keeps its identity across reconnects; a forged token gets a new identity that still works', async (ctx) => {
+  it('keeps its identity across reconnects; a forged token gets a new identity that still works', async () => {
     const tokens = memoryTokenStorage();
     const net = await cutBetween();
     const ada = open({ url: net.url, tokens });
@@ -198,7 +198,6 @@ describe('@inkling/client on the real stack', () => {
     // Undo acts as the same person after the reconnect.
     await ada.undo();
     expect(ada.state.board.strokes).toHaveLength(0);
-    if (tokens.get() === null) ctx.skip(); // a gateway that predates session tokens: nothing to forge
 
     const forgedToken = `${tokens.get()}x`;
     tokens.set(forgedToken);

@@ -11,6 +11,7 @@ import {
   emptyBoard,
   expireLive,
   fromServer,
+  liveKey,
 } from './board-state.js';
 
 const stroke = (id: string) => ({ id, points: [[0.1, 0.1, 0] as [number, number, number], [0.2, 0.3, 8] as [number, number, number]] });
@@ -32,16 +33,28 @@ describe('board state', () => {
     const view = emptyBoard();
     addPending(view, stroke('a'));
     expect(view.pending).toHaveLength(1);
-    applyCommitted(view, { stroke: stroke('a'), authorId: 'u1', revision: 1 });
-    applyCommitted(view, { stroke: stroke('a'), authorId: 'u1', revision: 1 });
+    applyCommitted(view, { stroke: stroke('a'), authorId: 'u1', revision: 1 }, 'u1');
+    applyCommitted(view, { stroke: stroke('a'), authorId: 'u1', revision: 1 }, 'u1');
     expect(view.pending).toHaveLength(0);
     expect(view.strokes.map((s) => s.id)).toEqual(['a']);
     expect(view.revision).toBe(1);
   });
 
+  it("someone else's stroke with the id of ours is another stroke: ours stays pending", () => {
+    const view = emptyBoard();
+    addPending(view, stroke('a'));
+    applyCommitted(view, { stroke: stroke('a'), authorId: 'mallory', revision: 1 }, 'u1');
+    expect(view.pending.map((s) => s.id)).toEqual(['a']);
+    applyCommitted(view, { stroke: stroke('a'), authorId: 'u1', revision: 2 }, 'u1');
+    expect(view.pending).toHaveLength(0);
+    expect(view.strokes.map((s) => `${s.authorId}/${s.id}`)).toEqual(['mallory/a', 'u1/a']);
+    applyRemoved(view, { strokeId: 'a', authorId: 'mallory', revision: 3 });
+    expect(view.strokes.map((s) => `${s.authorId}/${s.id}`)).toEqual(['u1/a']);
+  });
+
   it('rejoining keeps only the pending strokes the server does not have yet', () => {
     const board = { revision: 4, drawingId: 2, strokes: [{ ...stroke('a'), authorId: 'u1' }], members: [], prediction: null };
-    const view = fromServer(board, [stroke('a'), stroke('b')]);
+    const view = fromServer(board, [stroke('a'), stroke('b')], 'u1');
     expect(view.pending.map((s) => s.id)).toEqual(['b']);
     expect(view.strokes.map((s) => s.id)).toEqual(['a']);
   });
@@ -50,7 +63,7 @@ describe('board state', () => {
     const view = emptyBoard();
     applyCommitted(view, { stroke: stroke('a'), authorId: 'u1', revision: 3 });
     applyCommitted(view, { stroke: stroke('b'), authorId: 'u2', revision: 4 });
-    applyRemoved(view, { strokeId: 'a', revision: 5 });
+    applyRemoved(view, { strokeId: 'a', authorId: 'u1', revision: 5 });
     expect(view.strokes.map((s) => s.id)).toEqual(['b']);
     applyCommitted(view, { stroke: stroke('c'), authorId: 'u2', revision: 2 });
     expect(view.revision).toBe(5);
@@ -63,12 +76,12 @@ describe('board state', () => {
     applyLive(view, { strokeId: 'x', authorId: 'u2', points: [[0.1, 0.1, 0]] }, 1000);
     applyLive(view, { strokeId: 'x', authorId: 'u2', points: [[0.2, 0.2, 8]] }, 1010);
     applyLive(view, { strokeId: 'y', authorId: 'u3', points: [[0.5, 0.5, 0]] }, 1000);
-    expect(view.live.get('x')?.points).toHaveLength(2);
+    expect(view.live.get(liveKey('u2', 'x'))?.points).toHaveLength(2);
     applyCommitted(view, { stroke: { ...stroke('x') }, authorId: 'u2', revision: 1 });
-    expect(view.live.has('x')).toBe(false);
-    expectLive(view, 'y', true);
+    expect(view.live.has(liveKey('u2', 'x'))).toBe(false);
+    expectLive(view, liveKey('u3', 'y'), true);
     expireLive(view, 7000);
-    expectLive(view, 'y', false);
+    expectLive(view, liveKey('u3', 'y'), false);
   });
 
   it('never replaces a prediction with one for an older revision', () => {

@@ -26,9 +26,9 @@ export function emptyBoard(): BoardView {
   return { revision: 0, drawingId: 0, strokes: [], pending: [], live: new Map(), members: [], prediction: null };
 }
 
-/** The board as the server sent it on (re)join; pending strokes already on it were delivered before. */
-export function fromServer(board: Board, pending: readonly Stroke[]): BoardView {
-  const onBoard = new Set(board.strokes.map((s) => s.id));
+/** The board as the server sent it on (re)join; our pending strokes already on it were delivered before. */
+export function fromServer(board: Board, pending: readonly Stroke[], selfId?: string | null): BoardView {
+  const onBoard = new Set(board.strokes.filter((s) => s.authorId === selfId).map((s) => s.id));
   return {
     revision: board.revision,
     drawingId: board.drawingId,
@@ -48,15 +48,23 @@ export function dropPending(view: BoardView, strokeId: string): void {
   view.pending = view.pending.filter((s) => s.id !== strokeId);
 }
 
-export function applyCommitted(view: BoardView, e: { stroke: Stroke; authorId: string; revision: number }): void {
-  if (!view.strokes.some((s) => s.id === e.stroke.id)) view.strokes.push({ ...e.stroke, authorId: e.authorId });
-  dropPending(view, e.stroke.id);
-  view.live.delete(e.stroke.id);
+/** Key of a stroke in progress: stroke ids are unique per author only. */
+export const liveKey = (authorId: string, strokeId: string) => `${authorId}\u0000${strokeId}`;
+
+/**
+ * A committed stroke (ids are unique per author: someone else's stroke with the id of one of ours is a
+ * different stroke). It confirms our pending stroke of that id only when `selfId` is its author.
+ */
+export function applyCommitted(view: BoardView, e: { stroke: Stroke; authorId: string; revision: number }, selfId?: string | null): void {
+  if (!view.strokes.some((s) => s.id === e.stroke.id && s.authorId === e.authorId))
+    view.strokes.push({ ...e.stroke, authorId: e.authorId });
+  if (selfId != null && e.authorId === selfId) dropPending(view, e.stroke.id);
+  view.live.delete(liveKey(e.authorId, e.stroke.id));
   view.revision = Math.max(view.revision, e.revision);
 }
 
-export function applyRemoved(view: BoardView, e: { strokeId: string; revision: number }): void {
-  view.strokes = view.strokes.filter((s) => s.id !== e.strokeId);
+export function applyRemoved(view: BoardView, e: { strokeId: string; authorId: string; revision: number }): void {
+  view.strokes = view.strokes.filter((s) => !(s.id === e.strokeId && s.authorId === e.authorId));
   view.revision = Math.max(view.revision, e.revision);
 }
 
@@ -68,11 +76,12 @@ export function applyCleared(view: BoardView, e: { revision: number; drawingId: 
 }
 
 export function applyLive(view: BoardView, e: { strokeId: string; authorId: string; points: Point[] }, now: number): void {
-  const live = view.live.get(e.strokeId);
+  const key = liveKey(e.authorId, e.strokeId);
+  const live = view.live.get(key);
   if (live) {
     live.points.push(...e.points);
     live.updatedAt = now;
-  } else view.live.set(e.strokeId, { authorId: e.authorId, points: [...e.points], updatedAt: now });
+  } else view.live.set(key, { authorId: e.authorId, points: [...e.points], updatedAt: now });
 }
 
 /** Forgets strokes in progress whose author went quiet (closed the tab mid-stroke). */

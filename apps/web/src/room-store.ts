@@ -7,6 +7,7 @@
 import { createInklingClient, type InklingClient, type OutboxStore, type TokenStorage } from '@inkling/client';
 import type { LabelPayload, Stroke } from '@inkling/protocol';
 import { reactive } from 'vue';
+import { browserTokenStorage } from './identity.js';
 
 export type { BoardView, ClientState as RoomState, ConnectionState, RefusedStroke } from '@inkling/client';
 export { RequestError } from '@inkling/client';
@@ -15,8 +16,6 @@ export interface RoomStoreOptions {
   url: string;
   name: string;
   roomId?: string | undefined;
-  /** The user id to claim from a gateway that predates session tokens (ignored by one that issues them). */
-  userId?: string | undefined;
   /** Where the session token is kept between page loads (default: the browser's localStorage). */
   tokens?: TokenStorage;
   /** Where undelivered strokes are kept between page loads (default: IndexedDB). */
@@ -33,8 +32,7 @@ export function createRoomStore(opts: RoomStoreOptions) {
     url: opts.url,
     name: opts.name,
     roomId: opts.roomId,
-    legacyUserId: opts.userId,
-    ...(opts.tokens ? { tokens: opts.tokens } : {}),
+    tokens: opts.tokens ?? browserTokenStorage,
     ...(opts.outbox ? { outbox: opts.outbox } : {}),
     ...(opts.ackTimeoutMs ? { ackTimeoutMs: opts.ackTimeoutMs } : {}),
     // The client changes its state only through this proxy, so Vue sees every change.

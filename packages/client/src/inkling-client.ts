@@ -23,7 +23,8 @@ import {
   applyCleared,
   applyCommitted,
   applyLive,
-  applyMembers,
+  applyMemberJoined,
+  applyMemberLeft,
   applyPrediction,
   applyRemoved,
   type BoardView,
@@ -68,11 +69,6 @@ export interface InklingClientOptions {
   backoff?: BackoffOptions;
   /** Extra Socket.IO options (tests: transports, timeouts). */
   socket?: Partial<ManagerOptions & SocketOptions>;
-  /**
-   * The user id to claim from a server that predates session tokens (it takes `userId` in `room:join`).
-   * Ignored by servers that issue tokens.
-   */
-  legacyUserId?: string | undefined;
   /** Clock (ms) and randomness, replaceable in tests. */
   now?: () => number;
   random?: () => number;
@@ -132,6 +128,7 @@ export interface ClientEvents {
   'stroke:removed': { strokeId: string; authorId?: string; revision: number };
   'board:cleared': { revision: number; drawingId: number; archivedDrawingId: number };
   'stroke:live': { strokeId: string; authorId: string; points: Point[] };
+  /** Everyone in the room now (after a join, or someone arriving or leaving). */
   members: Member[];
   prediction: Prediction;
   /** One of our strokes is on the server's board; each stroke is reported once. */
@@ -149,12 +146,14 @@ type Ack<E extends EventName> = Parameters<Parameters<ClientToServerEvents[E]>[1
 type Answer<E extends EventName> = { type: 'ack'; ack: Ack<E> } | { type: 'timeout' } | { type: 'disconnected' };
 type OkOf<A> = A extends { ok: true } ? A : never;
 
+type RoomEventName = Exclude<keyof ServerToClientEvents, 'connection:closed'>;
 /** Room events that arrive while a join is in flight, applied after the join's board. */
-type Buffered = {
-  [K in keyof ServerToClientEvents]: { event: K; payload: Parameters<ServerToClientEvents[K]>[0] };
-}[keyof ServerToClientEvents];
+type Buffered = { [K in RoomEventName]: { event: K; payload: Parameters<ServerToClientEvents[K]>[0] } }[RoomEventName];
 
 const identity = <T>(value: T): T => value;
+
+/** Wait after the server closed the connection with a stated reason (`connection:closed`), in ms. */
+const PENALTY_RECONNECT_MS = 5000;
 
 /** Events that change the board's strokes: already in a join's board when not newer than its revision. */
 const changesBoard = (b: Buffered): b is Extract<Buffered, { event: 'stroke:committed' | 'stroke:removed' | 'board:cleared' }> =>
@@ -178,7 +177,6 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
   private readonly ackTimeoutMs: number;
 
   private token: string | null;
-  private legacyUserId: string | null;
   private closed = false;
   private userOffline = false;
   private networkOffline = false;
@@ -190,6 +188,8 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
   /** Increases with every new connection, so an answer from an old one is recognised as such. */
   private connectionSeq = 0;
   private reconnectAttempts = 0;
+  /** When the server last announced it would close the connection (`connection:closed`). */
+  private closedByServerAt: number | null = null;
   private lastSeq = 0;
   private pumping = false;
   private storeRoomId: string | null = null;
@@ -215,7 +215,6 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
     this.tokens = options.tokens ?? defaultTokenStorage();
     this.store = options.outbox ?? (browser ? indexedDbOutboxStore() : memoryOutboxStore());
     this.token = this.tokens.get();
-    this.legacyUserId = options.legacyUserId ?? null;
     this.outbox = new Outbox({ backoff: this.backoff, random: this.random });
     this.livenessOptions = { ...DEFAULT_LIVENESS, ...(options.liveness || {}) };
     this.liveness = options.liveness === false ? null : new LivenessMonitor(this.livenessOptions, this.now());
@@ -403,7 +402,9 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
     socket.on('stroke:removed', (e) => this.onRoomEvent({ event: 'stroke:removed', payload: e }));
     socket.on('board:cleared', (e) => this.onRoomEvent({ event: 'board:cleared', payload: e }));
     socket.on('stroke:live', (e) => this.onRoomEvent({ event: 'stroke:live', payload: e }));
-    socket.on('members', (e) => this.onRoomEvent({ event: 'members', payload: e }));
+    socket.on('member:joined', (e) => this.onRoomEvent({ event: 'member:joined', payload: e }));
+    socket.on('member:left', (e) => this.onRoomEvent({ event: 'member:left', payload: e }));
+    socket.on('connection:closed', (e) => this.onClosedByServer(e.code, e.message));
     socket.on('prediction', (e) => this.onRoomEvent({ event: 'prediction', payload: e }));
   }
 
@@ -429,8 +430,20 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
     this.state.board.live.clear();
     // After these two Socket.IO does not reconnect by itself; a server that closed the connection
     // (shutting down, or another gateway's turn) gets a new attempt, a client that closed it does not.
-    if (reason === 'io server disconnect') this.scheduleReconnect();
+    if (reason === 'io server disconnect') {
+      const told = this.closedByServerAt !== null && this.now() - this.closedByServerAt < 5000;
+      this.closedByServerAt = null;
+      this.scheduleReconnect(told ? PENALTY_RECONNECT_MS : undefined);
+    }
     this.updateState();
+  }
+
+  /** The server says why it is about to close this connection (e.g. RATE_LIMITED for a flood). */
+  private onClosedByServer(code: ErrorCode, message: string): void {
+    this.countError(code);
+    this.fail(code, message);
+    // Come back, but not at once: the server closed it for a reason.
+    this.closedByServerAt = this.now();
   }
 
   private onConnectError(err: Error & { data?: { code?: string; message?: string } }): void {
@@ -490,9 +503,8 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
     const seq = this.connectionSeq;
     this.joining = true;
     this.buffered = [];
+    // Who we are is not in the payload: the handshake carried the token.
     const payload: Payload<'room:join'> = { ...(this.state.roomId ? { roomId: this.state.roomId } : {}), name: this.state.name };
-    // Servers that predate session tokens keep a person's identity through a userId in the payload.
-    if (!this.token && this.legacyUserId) Object.assign(payload, { userId: this.legacyUserId });
     const answer = await this.request('room:join', payload, this.ackTimeoutMs);
     if (seq !== this.connectionSeq || this.closed || !this.socket.connected) return; // a newer connection joins for itself
     if (answer.type === 'timeout') {
@@ -539,11 +551,8 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
   private joinAccepted(ack: OkOf<Ack<'room:join'>>): void {
     const board = this.state.board;
     const previousUserId = this.state.userId;
-    const token = 'token' in ack && typeof ack.token === 'string' ? ack.token : null;
-    if (token) {
-      this.token = token;
-      this.tokens.set(token);
-    } else this.legacyUserId = ack.userId;
+    this.token = ack.token;
+    this.tokens.set(ack.token);
     this.state.roomId = ack.roomId;
     this.state.userId = ack.userId;
     if (previousUserId && previousUserId !== ack.userId) this.emit('identity', { userId: ack.userId, previousUserId });
@@ -606,9 +615,13 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
         applyLive(board, b.payload, this.now());
         this.emit('stroke:live', b.payload);
         return;
-      case 'members':
-        applyMembers(board, b.payload.members);
-        this.emit('members', b.payload.members);
+      case 'member:joined':
+        applyMemberJoined(board, b.payload.member);
+        this.emit('members', board.members);
+        return;
+      case 'member:left':
+        applyMemberLeft(board, b.payload.userId);
+        this.emit('members', board.members);
         return;
       case 'prediction': {
         const parsed = PredictionSchema.safeParse(b.payload);
