@@ -106,6 +106,15 @@ describe('@inkling/client on the real stack', () => {
     expect(ada.stats.strokesDelivered).toBe(2);
   });
 
+  it('an idle client stays live: the gateway answers its liveness probes', async () => {
+    const ada = open({ url: stack.gateway.url });
+    await ada.ready();
+    // Longer than the client waits in silence before replacing a connection (4 s).
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(ada.stats).toMatchObject({ restarts: 0, connects: 1 });
+    expect(ada.state.connection).toBe('live');
+  });
+
   it('a stroke refused with BOARD_FULL is reported and kept, not dropped; after a clear it can be sent again', async () => {
     const ada = open({ url: stack.gateway.url });
     await ada.ready();

@@ -57,3 +57,16 @@ export function emptyStats(): ClientStats {
     storeErrors: 0,
   };
 }
+
+/** Adds `s` into `total` (counters of many simulated clients into one). */
+export function addStats(total: ClientStats, s: ClientStats): ClientStats {
+  for (const key of Object.keys(total) as (keyof ClientStats)[]) {
+    const value = s[key];
+    if (typeof value === 'number') (total[key] as number) += value;
+    else {
+      const into = total[key] as Record<string, number>;
+      for (const [k, n] of Object.entries(value)) into[k] = (into[k] ?? 0) + n;
+    }
+  }
+  return total;
+}

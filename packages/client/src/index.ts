@@ -21,7 +21,7 @@ export {
   type RefusedStroke,
   resyncBoard,
 } from './board-view.js';
-export { type ClientStats, emptyStats } from './client-stats.js';
+export { addStats, type ClientStats, emptyStats } from './client-stats.js';
 export { type ConnectionFacts, type ConnectionState, connectionStateOf } from './connection-state.js';
 export { type BackoffOptions, DEFAULT_BACKOFF, type Disposition, dispositionOf, isRetryable, retryDelayMs } from './delivery-policy.js';
 export { indexedDbOutboxStore } from './indexeddb-outbox-store.js';

@@ -132,7 +132,7 @@ export interface ClientEvents {
   members: Member[];
   prediction: Prediction;
   /** One of our strokes is on the server's board; each stroke is reported once. */
-  'stroke:delivered': { stroke: Stroke; revision: number | null; route: DeliveryRoute };
+  'stroke:delivered': { roomId: string; authorId: string; stroke: Stroke; revision: number | null; route: DeliveryRoute };
   /** One of our strokes was refused for good; it stays in `board.refused`. */
   'stroke:refused': RefusedStroke;
   /** A send of one of our strokes ended without a verdict; it goes again after `delayMs`. */
@@ -725,7 +725,7 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
   private afterDelivery(stroke: Stroke, revision: number | null, route: DeliveryRoute): void {
     this.stats.strokesDelivered++;
     this.unpersist(stroke.id);
-    this.emit('stroke:delivered', { stroke, revision, route });
+    this.emit('stroke:delivered', { roomId: this.state.roomId ?? '', authorId: this.state.userId ?? '', stroke, revision, route });
   }
 
   /** Mirrors the outbox into `state` and tells waiters and listeners. */

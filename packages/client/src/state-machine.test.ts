@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { addStats, emptyStats } from './client-stats.js';
 import { connectionStateOf } from './connection-state.js';
 import { DEFAULT_LIVENESS, LivenessMonitor } from './liveness.js';
 
@@ -36,5 +37,21 @@ describe('connection state', () => {
   it('offline wins over everything but closed', () => {
     expect(connectionStateOf({ ...facts, offline: true, joined: true, everJoined: true })).toBe('offline');
     expect(connectionStateOf({ ...facts, offline: true, closed: true })).toBe('closed');
+  });
+});
+
+describe('client stats', () => {
+  it('add up over many clients, counters and counts by code alike', () => {
+    const a = emptyStats();
+    const b = emptyStats();
+    a.strokesDelivered = 3;
+    a.errorsByCode.UNAVAILABLE = 2;
+    b.strokesDelivered = 4;
+    b.errorsByCode.UNAVAILABLE = 1;
+    b.errorsByCode.TIMEOUT = 5;
+    const total = addStats(addStats(emptyStats(), a), b);
+    expect(total.strokesDelivered).toBe(7);
+    expect(total.errorsByCode).toEqual({ UNAVAILABLE: 3, TIMEOUT: 5 });
+    expect(a.errorsByCode).toEqual({ UNAVAILABLE: 2 });
   });
 });
