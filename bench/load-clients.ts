@@ -59,7 +59,10 @@ function ack<T>(socket: Socket, event: string, payload: unknown): Promise<T> {
   return socket.timeout(30_000).emitWithAck(event, payload) as Promise<T>;
 }
 
-export async function runLoad(step: LoadStep): Promise<LoadResult> {
+/** Printed on stdout when the measured window starts and ends, so the parent can read CPU times then. */
+export const MEASURE_MARK = 'MEASURE';
+
+export async function runLoad(step: LoadStep, onMeasure: (edge: 'start' | 'end') => void = () => undefined): Promise<LoadResult> {
   const clients: SimClient[] = [];
   let errors = 0;
   let measuring = false;
@@ -141,9 +144,11 @@ export async function runLoad(step: LoadStep): Promise<LoadResult> {
   await new Promise((r) => setTimeout(r, step.warmupSec * 1000));
   measuring = true;
   const started = now();
+  onMeasure('start');
   await new Promise((r) => setTimeout(r, step.measureSec * 1000));
   measuring = false;
   const measuredSec = (now() - started) / 1000;
+  onMeasure('end');
   stopped = true;
   await Promise.all(loops);
   const drainUntil = now() + step.drainSec * 1000;
@@ -157,7 +162,7 @@ export async function runLoad(step: LoadStep): Promise<LoadResult> {
 
 if (process.argv[1]?.endsWith('load-clients.ts')) {
   const step = LoadStepSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
-  runLoad(step).then(
+  runLoad(step, (edge) => process.stdout.write(`${MEASURE_MARK} ${edge}\n`)).then(
     (result) => {
       // Exit once the (large) result has been handed to the pipe.
       process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

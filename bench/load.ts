@@ -1,8 +1,12 @@
 /**
- * `npm run bench:load`: starts a gateway and WORKERS recognition workers as separate processes (against
- * DATABASE_URL / REDIS_URL, or private local instances), then runs simulated socket.io clients in another
- * process for a sweep of loads and prints commit → prediction latency, predictions/s, lost predictions and
- * errors. `--quick` runs only the target load; `--clients N --rooms N --rate X` change it.
+ * `npm run bench:load`: measures Inkling's recognition pipeline beside a minimal durable reference server
+ * (bench/reference-server.ts) in the same run, with the same socket.io clients (a separate process), and
+ * prints both side by side with their ratios: commit → prediction latency at the target load, the max
+ * sustained rate of a sweep, and CPU milliseconds per commit of every process (gateway, workers, Postgres,
+ * Redis, clients; read from /proc). Absolute figures differ between machines; ratios from one run carry.
+ *
+ * `--quick` runs only the target load; `--only inkling|reference` runs one server; `--clients N --rooms N
+ * --rate X` change the target load. Uses DATABASE_URL / REDIS_URL or private local instances.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -10,47 +14,140 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnUntilReady } from '../scripts/child-process.js';
 import { ensureServices, freePort } from '../scripts/local-services.js';
-import { openScratchSpace } from '../scripts/scratch-space.js';
-import type { LoadResult, LoadStep } from './load-clients.js';
+import { openScratchSpace, type ScratchSpace } from '../scripts/scratch-space.js';
+import { type LoadResult, type LoadStep, MEASURE_MARK } from './load-clients.js';
+import { CpuMeter, findServerPid, withDescendants } from './process-cpu.js';
 import { percentile, printTable } from './table.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, clients: { type: 'string' }, rooms: { type: 'string' }, rate: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    clients: { type: 'string' },
+    rooms: { type: 'string' },
+    rate: { type: 'string' },
+  },
 });
 const quick = flags.quick === true;
+type ServerKind = 'reference' | 'inkling';
+const kinds: ServerKind[] = flags.only === undefined ? ['reference', 'inkling'] : [flags.only as ServerKind];
+if (!kinds.every((k) => k === 'reference' || k === 'inkling')) {
+  process.stderr.write('--only takes inkling or reference\n');
+  process.exit(2);
+}
 /**
  * One worker process per core the gateway does not use (1 on two cores): more only compete for the same
- * cores (measured at 600 commits/s: one worker process used ~70 % of a core, two ~87 % between them). `WORKERS=2`
- * measures `npm start`'s default.
+ * cores. `WORKERS=2` measures `npm start`'s default.
  */
 const workerCount = Number(process.env.WORKERS ?? Math.max(1, cpus().length - 1));
 if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > 16) {
   process.stderr.write('WORKERS must be an integer from 1 to 16\n');
   process.exit(2);
 }
-const children: ChildProcess[] = [];
 
-async function startApp(app: 'gateway' | 'worker', env: Record<string, string>, readyText: string): Promise<void> {
-  const { child, ready } = spawnUntilReady(join(ROOT, 'apps', app, 'src', 'main.ts'), { ...process.env, ...env }, readyText);
-  children.push(child);
-  await ready;
+interface RunningServer {
+  url: string;
+  /** Named process groups whose CPU time counts as the server's, and whether their children count too. */
+  groups: [name: string, pids: number[], descendants: boolean][];
+  stop: () => Promise<void>;
 }
 
-function runClients(step: LoadStep): Promise<LoadResult> {
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+}
+
+async function startInkling(space: ScratchSpace): Promise<RunningServer> {
+  const port = await freePort();
+  const env = { ...process.env, DATABASE_URL: space.databaseUrl, REDIS_URL: space.redisUrl, REDIS_PREFIX: space.prefix, LOG_LEVEL: 'warn' };
+  const children: ChildProcess[] = [];
+  const start = async (app: 'gateway' | 'worker', extra: Record<string, string>, readyText: string) => {
+    const { child, ready } = spawnUntilReady(join(ROOT, 'apps', app, 'src', 'main.ts'), { ...env, LOG_LEVEL: 'info', ...extra }, readyText);
+    children.push(child);
+    await ready;
+    return child.pid as number;
+  };
+  try {
+    // Every simulated client comes from 127.0.0.1: the per-address limits are lifted for the bench.
+    const unlimited = { MAX_CONNECTIONS_PER_ADDRESS: '100000', CONNECTIONS_PER_MINUTE: '1000000', ROOMS_PER_HOUR: '1000000' };
+    const gateway = await start(
+      'gateway',
+      { ...unlimited, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000', METRICS_PORT: '0' },
+      'gateway listening',
+    );
+    const workers: number[] = [];
+    for (let i = 0; i < workerCount; i++) workers.push(await start('worker', {}, 'worker ready'));
+    return {
+      url: `http://127.0.0.1:${port}`,
+      groups: [
+        ['gateway', [gateway], true],
+        ['worker', workers, true],
+      ],
+      stop: () => stopAll(children),
+    };
+  } catch (err) {
+    await stopAll(children);
+    throw err;
+  }
+}
+
+async function startReference(space: ScratchSpace): Promise<RunningServer> {
+  const port = await freePort();
+  const { child, ready } = spawnUntilReady(
+    join(import.meta.dirname, 'reference-server.ts'),
+    { ...process.env, DATABASE_URL: space.databaseUrl, PORT: String(port) },
+    'reference server listening',
+  );
+  try {
+    await ready;
+  } catch (err) {
+    await stopAll([child]);
+    throw err;
+  }
+  const server = child.pid as number;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    groups: [
+      // The reference's recognition process is the server's child: counted apart.
+      ['gateway', [server], false],
+      ['worker', withDescendants([server]).filter((pid) => pid !== server), true],
+    ],
+    stop: () => stopAll([child]),
+  };
+}
+
+interface Measured {
+  result: LoadResult;
+  cpuMs: Map<string, number>;
+}
+
+/** Runs one load step in a client process, reading every group's CPU time at the measured window's edges. */
+function runClients(step: LoadStep, meter: CpuMeter): Promise<Measured> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'load-clients.ts'), JSON.stringify(step)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  meter.add('clients', [child.pid]);
   let out = '';
+  let before: ReturnType<CpuMeter['snapshot']> | null = null;
+  let cpuMs = new Map<string, number>();
   child.stdout.on('data', (c: Buffer) => {
     out += c.toString();
+    for (;;) {
+      const newline = out.indexOf('\n');
+      if (newline < 0 || !out.startsWith(MEASURE_MARK)) break;
+      const line = out.slice(0, newline);
+      out = out.slice(newline + 1);
+      if (line.endsWith('start')) before = meter.snapshot();
+      else if (before) cpuMs = CpuMeter.delta(before, meter.snapshot());
+    }
   });
   return new Promise((resolve, reject) => {
     // 'close', not 'exit': only then has all of the child's output been read.
     child.once('close', (code) => {
       if (code !== 0) return reject(new Error(`load clients exited with code ${code}`));
       try {
-        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult);
+        resolve({ result: JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult, cpuMs });
       } catch (err) {
         reject(new Error(`load clients printed no readable result (${out.length} characters): ${(err as Error).message}`));
       }
@@ -58,9 +155,29 @@ function runClients(step: LoadStep): Promise<LoadResult> {
   });
 }
 
-function row(label: string, step: LoadStep, r: LoadResult): Record<string, string | number> {
+const p99Of = (r: LoadResult) =>
+  percentile(
+    [...r.latenciesMs].sort((a, b) => a - b),
+    99,
+  );
+
+/** CPU ms per commit of each group, the server's total (everything but the clients), in one record. */
+function cpuColumns(m: Measured): { perGroup: Record<string, string>; serverPerCommit: number } {
+  const commits = Math.max(1, m.result.commits);
+  const perGroup: Record<string, string> = {};
+  let server = 0;
+  for (const [name, ms] of m.cpuMs) {
+    perGroup[name] = (ms / commits).toFixed(2);
+    if (name !== 'clients') server += ms;
+  }
+  return { perGroup, serverPerCommit: server / commits };
+}
+
+function row(server: ServerKind, label: string, step: LoadStep, m: Measured): Record<string, string | number> {
+  const r = m.result;
   const sorted = [...r.latenciesMs].sort((a, b) => a - b);
   return {
+    server,
     load: label,
     'commits/s': Math.round(r.commits / r.measuredSec),
     'predictions/s': Math.round(r.predictions / r.measuredSec),
@@ -69,7 +186,79 @@ function row(label: string, step: LoadStep, r: LoadResult): Record<string, strin
     'p99 ms': percentile(sorted, 99).toFixed(1),
     lost: r.lost,
     errors: r.errors,
+    'server CPU ms/commit': cpuColumns(m).serverPerCommit.toFixed(2),
     clients: `${step.clients} in ${step.rooms} rooms @ ${step.strokesPerSec}/s`,
+  };
+}
+
+interface ServerSummary {
+  target: Measured;
+  maxCommitsPerSec: number;
+  maxPredictionsPerSec: number;
+}
+
+async function measureServer(
+  kind: ServerKind,
+  services: { databaseUrl: string; redisUrl: string },
+  rows: Record<string, string | number>[],
+): Promise<ServerSummary> {
+  const space = await openScratchSpace(services.databaseUrl, services.redisUrl, `bench${kind === 'reference' ? 'ref' : 'ink'}`);
+  const server = await (kind === 'reference' ? startReference(space) : startInkling(space));
+  try {
+    const meter = new CpuMeter();
+    for (const [name, pids, descendants] of server.groups) meter.add(name, pids, descendants);
+    const dbPort = Number(new URL(services.databaseUrl).port || 5432);
+    const redisPort = Number(new URL(services.redisUrl).port || 6379);
+    meter.add('postgres', [findServerPid('postgres', dbPort)]);
+    meter.add('redis', [findServerPid('redis', redisPort)]);
+    process.stderr.write(`${kind}: ${server.url}; measuring…\n`);
+    const base = { url: server.url, warmupSec: 3, measureSec: quick ? 10 : 15, drainSec: 5 };
+    const targetStep: LoadStep = {
+      ...base,
+      clients: Number(flags.clients ?? 200),
+      rooms: Number(flags.rooms ?? 50),
+      strokesPerSec: Number(flags.rate ?? 1),
+    };
+    const target = await runClients(targetStep, meter);
+    rows.push(row(kind, 'target (p50 ≤ 15, p99 ≤ 50, lost 0)', targetStep, target));
+    printTable('bench:load — progress', rows.slice(-1));
+    let maxCommitsPerSec = 0;
+    let maxPredictionsPerSec = 0;
+    if (!quick) {
+      // A step passes with p99 ≤ 100 ms and nothing lost. A failed step is run once more (a checkpoint or a
+      // GC pause on two shared cores can spoil one 15 s window); the sweep ends when it fails twice.
+      sweep: for (const clients of [150, 200, 250, 300, 350, 400, 450, 500, 600]) {
+        const step: LoadStep = { ...base, clients, rooms: clients, strokesPerSec: 2 };
+        for (const attempt of ['sweep', 'sweep (again)']) {
+          const m = await runClients(step, meter);
+          rows.push(row(kind, attempt, step, m));
+          printTable('bench:load — progress', rows.slice(-1));
+          if (p99Of(m.result) <= 100 && m.result.lost === 0) {
+            maxCommitsPerSec = Math.max(maxCommitsPerSec, Math.round(m.result.commits / m.result.measuredSec));
+            maxPredictionsPerSec = Math.max(maxPredictionsPerSec, Math.round(m.result.predictions / m.result.measuredSec));
+            continue sweep;
+          }
+        }
+        break;
+      }
+    }
+    return { target, maxCommitsPerSec, maxPredictionsPerSec };
+  } finally {
+    await server.stop();
+    await space.dispose();
+  }
+}
+
+function summaryRow(kind: ServerKind, s: ServerSummary): Record<string, string | number> {
+  const sorted = [...s.target.result.latenciesMs].sort((a, b) => a - b);
+  const cpu = cpuColumns(s.target);
+  return {
+    server: kind,
+    'target p50 ms': percentile(sorted, 50).toFixed(1),
+    'target p99 ms': percentile(sorted, 99).toFixed(1),
+    'max sustained commits/s': quick ? '–' : s.maxCommitsPerSec,
+    'server CPU ms/commit': cpu.serverPerCommit.toFixed(2),
+    ...Object.fromEntries(Object.entries(cpu.perGroup).map(([k, v]) => [`${k} ms/commit`, v])),
   };
 }
 
@@ -80,54 +269,35 @@ async function main(): Promise<void> {
     redisUrl: process.env.REDIS_URL,
     log: (l) => process.stderr.write(`${l}\n`),
   });
-  const space = await openScratchSpace(services.databaseUrl, services.redisUrl, 'bench');
-  const port = await freePort();
-  const common = { DATABASE_URL: space.databaseUrl, REDIS_URL: space.redisUrl, REDIS_PREFIX: space.prefix, LOG_LEVEL: 'info' };
+  const rows: Record<string, string | number>[] = [];
+  const summaries = new Map<ServerKind, ServerSummary>();
   try {
-    await startApp('gateway', { ...common, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000' }, 'gateway listening');
-    for (let i = 0; i < workerCount; i++) await startApp('worker', common, 'worker ready');
-    process.stderr.write(`gateway on port ${port}, ${workerCount} workers; measuring…\n`);
-    const url = `http://127.0.0.1:${port}`;
-    const base = { url, warmupSec: 3, measureSec: quick ? 10 : 15, drainSec: 5 };
-    const rows: Record<string, string | number>[] = [];
-    const target: LoadStep = {
-      ...base,
-      clients: Number(flags.clients ?? 200),
-      rooms: Number(flags.rooms ?? 50),
-      strokesPerSec: Number(flags.rate ?? 1),
-    };
-    const targetResult = await runClients(target);
-    rows.push(row('target (p50 ≤ 15, p99 ≤ 50, lost 0)', target, targetResult));
-    printTable('bench:load — progress', rows.slice(-1));
-    let best = 0;
-    if (!quick) {
-      // A step passes with p99 ≤ 100 ms and nothing lost. A failed step is run once more (a checkpoint or a
-      // GC pause on two shared cores can spoil one 15 s window); the sweep ends when it fails twice.
-      sweep: for (const clients of [150, 200, 250, 300, 350, 400, 450, 500, 600]) {
-        const step: LoadStep = { ...base, clients, rooms: clients, strokesPerSec: 2 };
-        for (const attempt of ['sweep', 'sweep (again)']) {
-          const r = await runClients(step);
-          rows.push(row(attempt, step, r));
-          printTable('bench:load — progress', rows.slice(-1));
-          const p99 = percentile(
-            [...r.latenciesMs].sort((a, b) => a - b),
-            99,
-          );
-          if (p99 <= 100 && r.lost === 0) {
-            best = Math.max(best, Math.round(r.predictions / r.measuredSec));
-            continue sweep;
-          }
-        }
-        break;
-      }
-    }
-    printTable(`bench:load — gateway + ${workerCount} worker process(es) + clients on ${cpus().length} cores`, rows);
-    if (!quick) process.stdout.write(`\nmax sustained predictions/s with p99 ≤ 100 ms and nothing lost: ${best} (target ≥ 1,000/s)\n`);
+    for (const kind of kinds) summaries.set(kind, await measureServer(kind, services, rows));
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
-    await space.dispose();
     await services.stop();
+  }
+  printTable(`bench:load — every step (Inkling: gateway + ${workerCount} worker process(es); ${cpus().length} cores)`, rows);
+  const summaryRows = kinds.map((k) => summaryRow(k, summaries.get(k) as ServerSummary));
+  const columns = new Set(summaryRows.flatMap((r) => Object.keys(r)));
+  printTable(
+    'bench:load — summary (CPU ms per commit at the target load, from /proc)',
+    summaryRows.map((r) => Object.fromEntries([...columns].map((c) => [c, r[c] ?? '–']))),
+  );
+  const ink = summaries.get('inkling');
+  const ref = summaries.get('reference');
+  if (ink && ref) {
+    const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '–');
+    printTable('bench:load — Inkling ÷ reference (same run)', [
+      {
+        figure: 'max sustained commits/s (target ≥ 0.8)',
+        ratio: quick ? '–' : ratio(ink.maxCommitsPerSec, ref.maxCommitsPerSec),
+      },
+      { figure: 'p99 at the target load (target ≤ 1.5)', ratio: ratio(p99Of(ink.target.result), p99Of(ref.target.result)) },
+      {
+        figure: 'server CPU ms per commit at the target load (target ≤ 1.3)',
+        ratio: ratio(cpuColumns(ink.target).serverPerCommit, cpuColumns(ref.target).serverPerCommit),
+      },
+    ]);
   }
 }
 

@@ -49,6 +49,8 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_SEC: 200,
       NODE_ENV: 'production',
       GATEWAY_PEER_CHECK_MS: 2000,
+      SESSION_SECRET: 'bench-web-session-secret-0123456789abcdef',
+      METRICS_PORT: 0,
     },
     pino({ level: 'warn' }),
   );

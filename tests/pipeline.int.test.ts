@@ -45,12 +45,16 @@ describe('rooms and live strokes', () => {
   it('creates a room with an unguessable id and lets a second person join it', async () => {
     const a = await joined('Ada');
     expect(a.roomId).toMatch(/^r[A-Za-z0-9_-]{16}$/);
-    const membersSeen = nextEvent(a.client, 'members', (m) => m.members.length === 2);
+    const memberSeen = nextEvent(a.client, 'member:joined');
     const b = await call(await stack.client(), 'room:join', { roomId: a.roomId, name: 'Bob' });
     expect(b.ok).toBe(true);
     if (!b.ok) return;
     expect(b.board.members.map((m) => m.name).sort()).toEqual(['Ada', 'Bob']);
-    expect((await membersSeen).members.every((m) => /^#[0-9a-f]{6}$/.test(m.color))).toBe(true);
+    expect(b.board.members.every((m) => /^#[0-9a-f]{6}$/.test(m.color))).toBe(true);
+    expect((await memberSeen).member).toEqual({ userId: b.userId, name: 'Bob', color: expect.stringMatching(/^#[0-9a-f]{6}$/) });
+    // The server gave each person an id and a token naming it.
+    expect(b.userId).not.toBe(a.userId);
+    expect(b.token).toMatch(/^v1\./);
   });
 
   it('refuses an unknown room', async () => {
@@ -116,7 +120,7 @@ describe('undo, redo, clear and label', () => {
     const removed = nextEvent(b.client, 'stroke:removed');
     const undo = await call(a.client, 'board:undo', {});
     expect(undo).toEqual({ ok: true, revision: 3 });
-    expect(await removed).toEqual({ strokeId: one.id, revision: 3 });
+    expect(await removed).toEqual({ strokeId: one.id, authorId: a.userId, revision: 3 });
 
     const afterUndo = await call(await stack.client(), 'room:join', { roomId: a.roomId, name: 'Dee' });
     expect(afterUndo.ok && afterUndo.board.strokes.map((s) => s.id)).toEqual([zero.id]);
@@ -169,7 +173,8 @@ describe('undo, redo, clear and label', () => {
     const detail = (await (await fetch(`${stack.gateway.url}/api/drawings/${archivedDrawingId}`)).json()) as DrawingDetail;
     expect(detail.strokes.map((s: Stroke) => s.id)).toEqual(strokes.map((s) => s.id));
     expect(detail.predictions.length).toBeGreaterThanOrEqual(1);
-    expect(detail.labels.map((l: { text: string }) => l.text)).toEqual(['4', '4']);
+    // The same person labelling the same drawing revision twice (board, then History) keeps one label.
+    expect(detail.labels.map((l: { text: string }) => l.text)).toEqual(['4']);
 
     const png = await fetch(`${stack.gateway.url}/api/drawings/${archivedDrawingId}.png?size=64`);
     expect(png.headers.get('content-type')).toBe('image/png');
@@ -202,6 +207,22 @@ describe('bad input changes nothing', () => {
     ['room:join', 'an empty name', { name: '' }],
     ['room:join', 'a 41-character name', { name: 'x'.repeat(41) }],
     ['room:join', 'a path as room id', { roomId: '../../etc', name: 'Eve' }],
+    ['room:join', 'a userId (who you are comes from the session token)', { name: 'Eve', userId: 'u-someone-else-123' }],
+    ['room:join', 'a right-to-left override in the name', { name: 'Eve\u202Eevil' }],
+    ['room:join', 'a name of zero-width spaces', { name: '\u200B\u200B' }],
+    [
+      'stroke:commit',
+      'times going backwards',
+      {
+        stroke: {
+          id: 'x',
+          points: [
+            [0.1, 0.1, 50],
+            [0.2, 0.2, 10],
+          ],
+        },
+      },
+    ],
   ];
 
   it.each(cases)('%s with %s gets INVALID_PAYLOAD and leaves the board as it was', async (event, _what, payload) => {
@@ -317,10 +338,11 @@ describe('several gateways', () => {
     expect(second.peers.alone).toBe(false);
     const a = await joined('Ada');
     const bClient = await stack.client(second.url);
-    const membersSeen = nextEvent(a.client, 'members', (m) => m.members.length === 2);
+    const memberSeen = nextEvent(a.client, 'member:joined');
     const joinB = await call(bClient, 'room:join', { roomId: a.roomId, name: 'Bob' });
     if (!joinB.ok) throw new Error(`join failed: ${joinB.error.code}`);
-    expect((await membersSeen).members.map((m) => m.name).sort()).toEqual(['Ada', 'Bob']);
+    expect((await memberSeen).member.name).toBe('Bob');
+    expect(joinB.board.members.map((m) => m.name).sort()).toEqual(['Ada', 'Bob']);
 
     const at = (digit: number, slot: number, id: string): Stroke => ({
       ...(digitDrawing(digit, { x: 0.04 + slot * 0.32, y: 0.3, size: 0.3 })[0] as Stroke),

@@ -22,6 +22,14 @@ export const DEFAULT_MODEL_DIR = process.env.TEST_MODEL_DIR ?? join(ROOT, 'model
 export type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const SESSION_SECRET = 'test-session-secret-0123456789-abcdefghijklmnop';
+
+/** How a test client connects: as who (a session token), from which page (Origin), by which transport. */
+export interface ClientOptions {
+  token?: string;
+  origin?: string;
+  transports?: ('websocket' | 'polling')[];
+}
 
 export interface Stack {
   gateway: Gateway;
@@ -40,13 +48,21 @@ export interface Stack {
   /** Another gateway of the same deployment (same database and Redis), closed with the stack. */
   startExtraGateway: () => Promise<Gateway>;
   /** A connected client of the main gateway, or of the one at `url`. */
-  client: (url?: string) => Promise<Client>;
+  client: (url?: string, options?: ClientOptions) => Promise<Client>;
   close: () => Promise<void>;
 }
 
 const silent = pino({ level: 'silent' });
 
-export async function startStack(opts: { workers?: number; workerEnv?: Record<string, string>; webDist?: string } = {}): Promise<Stack> {
+export async function startStack(
+  opts: {
+    workers?: number;
+    workerEnv?: Record<string, string>;
+    webDist?: string;
+    /** Gateway settings for this stack (e.g. tighter limits for an attack test). */
+    gatewayEnv?: Record<string, string | number>;
+  } = {},
+): Promise<Stack> {
   const space = await openScratchSpace(inject('databaseUrl'), inject('redisUrl'), 'test');
   const { redisUrl, prefix } = space;
   const gatewayConfig = {
@@ -61,6 +77,14 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
     ADMIN_TOKEN,
     NODE_ENV: 'test',
     GATEWAY_PEER_CHECK_MS: 200,
+    SESSION_SECRET,
+    METRICS_PORT: 0,
+    // Tests open many connections and rooms from one address; the limits' own tests set them lower.
+    MAX_CONNECTIONS_PER_ADDRESS: 10_000,
+    CONNECTIONS_PER_MINUTE: 100_000,
+    ROOMS_PER_HOUR: 1_000_000,
+    LABELS_PER_MINUTE: 100_000,
+    ...opts.gatewayEnv,
   };
   const modelsDir = await mkdtemp(join(tmpdir(), 'inkling-models-'));
   const workerBase = {
@@ -146,8 +170,14 @@ export async function startStack(opts: { workers?: number; workerEnv?: Record<st
       extraGateways.push(g);
       return g;
     },
-    client: async (url = gateway.url) => {
-      const c: Client = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    client: async (url = gateway.url, options: ClientOptions = {}) => {
+      const c: Client = connect(url, {
+        transports: options.transports ?? ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        ...(options.token ? { auth: { token: options.token } } : {}),
+        ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}),
+      });
       clients.push(c);
       await new Promise<void>((resolve, reject) => {
         c.once('connect', () => resolve());

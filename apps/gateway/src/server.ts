@@ -5,18 +5,21 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MAX_EVENT_BYTES } from '@inkling/protocol';
 import { createPool, HistoryRepository, ModelRegistry, migrate, RoomRepository, TrainingData } from '@inkling/store';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createAdminApi, resolveAdminToken } from './admin-api.js';
-import type { GatewayConfig } from './config.js';
+import { type GatewayConfig, type GatewayConfigInput, parseGatewayConfig } from './config.js';
 import { type GatewayPeers, watchGatewayPeers } from './gateway-peers.js';
 import { createHttpHandler } from './http-api.js';
 import { createMetrics } from './metrics.js';
 import { startPredictionRelay } from './prediction-relay.js';
 import { RecognitionQueue } from './recognition-queue.js';
+import { persistedSecret, SessionTokens } from './session-token.js';
+import { installSocketGuards, parseTrustProxy } from './socket-guards.js';
 import { type InklingServer, registerSocketHandlers } from './socket-handlers.js';
 
 export interface Gateway {
@@ -29,8 +32,18 @@ export interface Gateway {
   close: () => Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig, logger: Logger = pino({ level: config.LOG_LEVEL })): Promise<Gateway> {
+/** Starts a gateway from its configuration (environment-style values are parsed and validated here). */
+export async function startGateway(input: GatewayConfigInput | GatewayConfig, logger?: Logger): Promise<Gateway> {
+  const config = parseGatewayConfig(input);
+  logger ??= pino({ level: config.LOG_LEVEL });
   const log = logger.child({ area: 'gateway' });
+  if (!config.SESSION_SECRET)
+    log.warn({ file: config.SESSION_SECRET_FILE }, 'SESSION_SECRET is not set; using a generated one kept in a file');
+  const tokens = new SessionTokens(
+    config.SESSION_SECRET ?? persistedSecret(config.SESSION_SECRET_FILE),
+    config.SESSION_TTL_DAYS * 86_400_000,
+  );
+  const trustProxy = parseTrustProxy(config.TRUST_PROXY);
   const pool = createPool(config.DATABASE_URL, 20);
   await migrate(pool);
   const redisOptions = { maxRetriesPerRequest: null, lazyConnect: false } as const;
@@ -76,9 +89,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     }),
   );
   const io: InklingServer = new Server(http, {
-    maxHttpBufferSize: 2_000_000,
-    cors: { origin: true },
+    // The largest legal event (a load of a full board); anything bigger closes the connection unread.
+    maxHttpBufferSize: MAX_EVENT_BYTES,
+    // Cross-origin reads of the polling transport only for the configured origins (same-origin needs none).
+    ...(config.ALLOWED_ORIGINS.length > 0 ? { cors: { origin: config.ALLOWED_ORIGINS } } : {}),
     adapter: createAdapter(pub, sub, { key: `${config.REDIS_PREFIX}:socket.io` }),
+  });
+  const guards = installSocketGuards(io, {
+    allowedOrigins: config.ALLOWED_ORIGINS,
+    trustProxy,
+    maxConnectionsPerAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
+    connectionsPerMinute: config.CONNECTIONS_PER_MINUTE,
+    tokens,
+    log: logger.child({ area: 'gateway:guards' }),
   });
   // Before listening: running gateways must hear of this one before it can have a client in any room.
   const peers = await watchGatewayPeers({
@@ -96,6 +119,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     metrics,
     log: logger.child({ area: 'gateway:socket' }),
     ratePerSec: config.RATE_LIMIT_PER_SEC,
+    tokens,
+    clientAddress: guards.clientAddress,
+    limits: {
+      maxPendingEvents: config.MAX_PENDING_EVENTS,
+      maxRefusalsPer10s: config.MAX_REFUSALS_PER_10S,
+      labelsPerMinute: config.LABELS_PER_MINUTE,
+      roomsPerHour: config.ROOMS_PER_HOUR,
+    },
   });
   await startPredictionRelay(predictionSub, config.REDIS_PREFIX, io, metrics, logger.child({ area: 'gateway:predictions' }));
 

@@ -2,7 +2,10 @@
  * The Socket.IO side of the gateway: one handler per client → server event. Each payload is validated with
  * its schema from `@inkling/protocol` before anything is touched, each event is acknowledged with
  * `{ ok: true, ... }` or `{ ok: false, error: { code, message } }`, and changes of one connection are
- * applied in the order they were sent.
+ * applied in the order they were sent. Who acts is `socket.data.userId`: from the verified session token
+ * (socket-guards.ts) or made at the first join, never from a payload. What a connection may cost is
+ * bounded here: events per second, bytes per second, bytes per event, events and points waiting to be
+ * applied; a connection that keeps pushing past its limits is closed with a reason.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -18,9 +21,14 @@ import {
   type InterServerEvents,
   JoinPayloadSchema,
   LabelPayloadSchema,
+  LIMITS,
   LiveStrokePayloadSchema,
   LoadPayloadSchema,
+  MAX_EVENT_BYTES,
+  MAX_LIVE_EVENT_BYTES,
+  MAX_STROKE_EVENT_BYTES,
   type Member,
+  pointCount,
   type ServerToClientEvents,
   type SocketData,
 } from '@inkling/protocol';
@@ -29,9 +37,12 @@ import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { GatewayPeers } from './gateway-peers.js';
+import { registerLivenessHandler } from './liveness-handler.js';
 import type { GatewayMetrics } from './metrics.js';
-import { TokenBucket } from './rate-limiter.js';
+import { KeyedBuckets, TokenBucket } from './rate-limiter.js';
 import type { RecognitionQueue } from './recognition-queue.js';
+import { membersOf, RoomMembers } from './room-members.js';
+import type { SessionTokens } from './session-token.js';
 
 export type InklingServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type InklingSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -44,7 +55,40 @@ export interface HandlerDeps {
   metrics: GatewayMetrics;
   log: Logger;
   ratePerSec: number;
+  tokens: SessionTokens;
+  limits: SocketLimits;
+  /** The client's address (behind trusted proxies, the forwarded one), for per-address limits. */
+  clientAddress: (socket: InklingSocket) => string;
 }
+
+export interface SocketLimits {
+  /** Events one connection may have waiting to be applied. */
+  maxPendingEvents: number;
+  /** RATE_LIMITED refusals within 10 s after which the connection is closed. */
+  maxRefusalsPer10s: number;
+  labelsPerMinute: number;
+  roomsPerHour: number;
+}
+
+/** Largest legal size in bytes of each event as framed by Socket.IO; a bigger one is refused unread. */
+export const EVENT_MAX_BYTES: Record<keyof ClientToServerEvents, number> = {
+  'room:join': 2048,
+  'stroke:live': MAX_LIVE_EVENT_BYTES,
+  'stroke:commit': MAX_STROKE_EVENT_BYTES,
+  'board:undo': 256,
+  'board:redo': 256,
+  'board:clear': 256,
+  'board:recognize': 256,
+  'board:label': 512,
+  'board:load': MAX_EVENT_BYTES,
+  'connection:ping': 256,
+};
+const KNOWN_EVENTS = new Set<string>(Object.keys(EVENT_MAX_BYTES));
+
+/** Bytes per second one connection may send (bursts up to two full-board loads). */
+const BYTES_PER_SEC = 1_000_000;
+/** Points one connection may have waiting to be applied (two full boards). */
+const MAX_PENDING_POINTS = 2 * LIMITS.maxPointsPerBoard;
 
 const newId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64url')}`;
 
@@ -52,6 +96,12 @@ function errorAck(err: unknown, log: Logger): AckFailure {
   if (err instanceof InklingError) return failure(err.code, err.message);
   log.error({ err }, 'unexpected error in a socket handler');
   return failure('INTERNAL', 'the server could not complete this request; try again');
+}
+
+/** Points carried by a validated payload (what waiting events hold in memory). */
+function payloadPoints(payload: unknown): number {
+  const p = payload as { stroke?: { points: unknown[] }; strokes?: { points: unknown[] }[]; points?: unknown[] };
+  return (p.stroke?.points.length ?? 0) + (p.strokes ? pointCount(p.strokes) : 0) + (p.points?.length ?? 0);
 }
 
 /** Splits Socket.IO arguments into payload and ack (an event sent with only an ack has payload `{}`). */
@@ -62,25 +112,25 @@ function splitArgs(args: unknown[]): { payload: unknown; ack: (res: unknown) => 
   return { payload: rest.length === 0 ? {} : rest[0], ack };
 }
 
-function membersOf(sockets: readonly { data: SocketData }[]): Member[] {
-  const byUser = new Map<string, Member>();
-  for (const s of sockets) {
-    if (s.data.userId && !byUser.has(s.data.userId))
-      byUser.set(s.data.userId, { userId: s.data.userId, name: s.data.name, color: s.data.color });
-  }
-  return [...byUser.values()];
-}
-
 export function registerSocketHandlers(deps: HandlerDeps): void {
-  const { io, rooms, recognition, metrics, log, peers } = deps;
+  const { io, rooms, recognition, metrics, log, peers, tokens, limits } = deps;
   /** Every gateway's sockets, or only this one's while no other gateway runs (no Redis round trip). */
   const everywhere = () => (peers.alone ? io.local : io);
   const toRoom = (roomId: string) => everywhere().to(roomId);
   const toOthers = (socket: InklingSocket, roomId: string) => (peers.alone ? socket.local : socket).to(roomId);
-  const roomMembers = async (roomId: string) => membersOf(await everywhere().in(roomId).fetchSockets());
+  const members = new RoomMembers();
+  /** Everyone in a room: this gateway's list, or (with other gateways) one look at every gateway's sockets. */
+  const roomMembers = async (roomId: string): Promise<Member[]> =>
+    peers.alone ? members.list(roomId) : membersOf(await io.in(roomId).fetchSockets());
+  const roomsCreated = new KeyedBuckets(limits.roomsPerHour / 3600, Math.max(1, Math.ceil(limits.roomsPerHour / 3)));
+  const labels = new KeyedBuckets(limits.labelsPerMinute / 60, limits.labelsPerMinute);
 
-  const broadcastMembers = async (roomId: string) => {
-    toRoom(roomId).emit('members', { members: await roomMembers(roomId) });
+  /** Takes a connection out of its room's member list, telling the others when it was the person's last. */
+  const leaveRoom = async (socket: InklingSocket, roomId: string, userId: string): Promise<void> => {
+    if (!members.remove(roomId, userId)) return;
+    // Another gateway may still hold a connection of the same person.
+    if (!peers.alone && (await io.in(roomId).fetchSockets()).some((s) => s.data.userId === userId && s.id !== socket.id)) return;
+    toRoom(roomId).emit('member:left', { userId });
   };
 
   const enqueue = async (board: BoardState, acceptedAtMs: number, explicit = false) => {
@@ -96,9 +146,63 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
 
   io.on('connection', (socket: InklingSocket) => {
     metrics.connections.inc();
+    registerLivenessHandler(socket);
     const bucket = new TokenBucket(deps.ratePerSec);
+    const bytes = new TokenBucket(BYTES_PER_SEC, 2 * MAX_EVENT_BYTES);
     // Changes from one connection are applied one after another, in the order they arrived.
     let queue: Promise<unknown> = Promise.resolve();
+    let pendingEvents = 0;
+    let pendingPoints = 0;
+    let refusals = 0;
+    let refusalWindowStart = performance.now();
+    let closed = false;
+
+    /** Counts a refusal; a connection refused too often in 10 s is closed with the reason. */
+    const refused = () => {
+      const now = performance.now();
+      if (now - refusalWindowStart > 10_000) {
+        refusalWindowStart = now;
+        refusals = 0;
+      }
+      if (++refusals <= limits.maxRefusalsPer10s || closed) return;
+      closed = true;
+      log.warn({ address: deps.clientAddress(socket), refusals }, 'closing a connection that keeps exceeding its limits');
+      socket.emit('connection:closed', {
+        code: 'RATE_LIMITED',
+        message: 'this connection kept sending faster than allowed and was closed',
+      });
+      socket.disconnect(true);
+    };
+
+    // The size of each incoming message, read before Socket.IO decodes it (one message = one event).
+    let lastMessageBytes = 0;
+    socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
+      if (packet.type === 'message') lastMessageBytes = typeof packet.data === 'string' ? packet.data.length : 0;
+    });
+    // Before any handler: unknown events and oversized ones get an error ack (when they have one) and go no further.
+    socket.use((packet, next) => {
+      const [event] = packet;
+      const last = packet[packet.length - 1];
+      const ack = typeof last === 'function' ? (last as (res: unknown) => void) : undefined;
+      const size = lastMessageBytes;
+      lastMessageBytes = 0;
+      if (typeof event !== 'string' || !KNOWN_EVENTS.has(event)) {
+        metrics.events.inc({ event: 'unknown', outcome: 'UNKNOWN_EVENT' });
+        ack?.(failure('UNKNOWN_EVENT', `unknown event ${JSON.stringify(String(event)).slice(0, 80)}`));
+        return refused();
+      }
+      if (size > EVENT_MAX_BYTES[event as keyof ClientToServerEvents]) {
+        metrics.events.inc({ event, outcome: 'PAYLOAD_TOO_LARGE' });
+        ack?.(failure('PAYLOAD_TOO_LARGE', `${event} payloads are at most ${EVENT_MAX_BYTES[event as keyof ClientToServerEvents]} bytes`));
+        return refused();
+      }
+      if (!bytes.take(size)) {
+        metrics.events.inc({ event, outcome: 'RATE_LIMITED' });
+        ack?.(failure('RATE_LIMITED', 'too much data too fast; slow down'));
+        return refused();
+      }
+      next();
+    });
 
     function on<S extends z.ZodType, R>(
       event: keyof ClientToServerEvents,
@@ -114,7 +218,10 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
           metrics.eventDuration.observe({ event }, (performance.now() - started) / 1000);
           ack(res);
         };
-        if (!bucket.take()) return reply(failure('RATE_LIMITED', 'too many events; slow down'));
+        if (!bucket.take()) {
+          refused();
+          return reply(failure('RATE_LIMITED', 'too many events; slow down'));
+        }
         const parsed = schema.safeParse(payload);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
@@ -127,7 +234,20 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
             (err: unknown) => reply(errorAck(err, log)),
           );
         if (!options.ordered) return void run();
-        queue = queue.then(run, run);
+        // What waits in this connection's queue is bounded in events and in points held in memory.
+        const points = payloadPoints(parsed.data);
+        if (pendingEvents >= limits.maxPendingEvents || pendingPoints + points > MAX_PENDING_POINTS) {
+          refused();
+          return reply(failure('RATE_LIMITED', `more than ${limits.maxPendingEvents} events waiting on this connection; slow down`));
+        }
+        pendingEvents++;
+        pendingPoints += points;
+        const done = () => {
+          pendingEvents--;
+          pendingPoints -= points;
+        };
+        const runCounted = () => run().finally(done);
+        queue = queue.then(runCounted, runCounted);
       });
     }
 
@@ -135,28 +255,37 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
       'room:join',
       JoinPayloadSchema,
       { needsRoom: false, ordered: true },
-      async (p): Promise<{ roomId: string; userId: string; board: Board }> => {
-        let state = p.roomId ? await rooms.loadBoard(p.roomId) : await rooms.createRoom(newId('r'));
-        if (!state) throw new InklingError('ROOM_NOT_FOUND', `room ${p.roomId} does not exist`);
+      async (p): Promise<{ roomId: string; userId: string; token: string; board: Board }> => {
+        if (!p.roomId && !roomsCreated.take(deps.clientAddress(socket)))
+          throw new InklingError(
+            'RATE_LIMITED',
+            `at most ${limits.roomsPerHour} new rooms per hour from one address; join an existing room`,
+          );
+        let state = p.roomId ? await rooms.openRoom(p.roomId) : await rooms.createRoom(newId('r'));
+        // The verified token's user, or a new person: a payload never says who acts.
+        const userId = socket.data.userId ?? newId('u');
         const previousRoom = socket.data.roomId;
-        if (previousRoom && previousRoom !== state.roomId) {
+        if (previousRoom) {
           await socket.leave(previousRoom);
-          void broadcastMembers(previousRoom).catch((err: unknown) => log.warn({ err }, 'members broadcast failed'));
+          await leaveRoom(socket, previousRoom, userId);
         }
-        const userId = p.userId ?? socket.data.userId ?? newId('u');
-        socket.data = { userId, name: p.name, roomId: state.roomId, color: colorFor(userId) };
+        const member: Member = { userId, name: p.name, color: colorFor(userId) };
+        socket.data = { userId, name: p.name, roomId: state.roomId, color: member.color };
         await socket.join(state.roomId);
+        members.add(state.roomId, member);
         // Re-read after joining so a change made meanwhile is either in this board or arrives as an event.
         state = (await rooms.loadBoard(state.roomId)) ?? state;
-        const [prediction, members] = await Promise.all([
+        const [prediction, list] = await Promise.all([
           rooms.latestPrediction(state.roomId, state.drawingId, state.revision),
           roomMembers(state.roomId),
         ]);
-        toOthers(socket, state.roomId).emit('members', { members });
+        // Sent on every join (a second tab, a new name): clients keep one entry per user id.
+        toOthers(socket, state.roomId).emit('member:joined', { member });
         return {
           roomId: state.roomId,
           userId,
-          board: { revision: state.revision, drawingId: state.drawingId, strokes: state.strokes, members, prediction },
+          token: tokens.issue(userId),
+          board: { revision: state.revision, drawingId: state.drawingId, strokes: state.strokes, members: list, prediction },
         };
       },
     );
@@ -182,7 +311,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     on('board:undo', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
       const acceptedAtMs = Date.now();
       const board = await rooms.undo(socket.data.roomId, socket.data.userId);
-      toRoom(board.roomId).emit('stroke:removed', { strokeId: board.strokeId, revision: board.revision });
+      toRoom(board.roomId).emit('stroke:removed', { strokeId: board.strokeId, authorId: socket.data.userId, revision: board.revision });
       await enqueue(board, acceptedAtMs);
       return { revision: board.revision };
     });
@@ -233,14 +362,17 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     });
 
     on('board:label', LabelPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
+      if (!labels.take(socket.data.userId))
+        throw new InklingError('RATE_LIMITED', `at most ${limits.labelsPerMinute} labels per minute; try again shortly`);
       await rooms.label(socket.data.roomId, socket.data.userId, p.revision, p.text);
       return {};
     });
 
     socket.on('disconnect', () => {
       metrics.connections.dec();
-      const roomId = socket.data.roomId;
-      if (roomId) void broadcastMembers(roomId).catch((err: unknown) => log.warn({ err }, 'members broadcast failed'));
+      const { roomId, userId } = socket.data;
+      if (roomId && userId)
+        void leaveRoom(socket, roomId, userId).catch((err: unknown) => log.warn({ err }, 'member:left broadcast failed'));
     });
   });
 }

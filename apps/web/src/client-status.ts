@@ -3,15 +3,10 @@
  * hears once when it changes. Takes the states the client package reports (connecting, live, offline,
  * reconnecting, strokes pending, a stroke refused); the web app maps today's room store onto them.
  */
-export type ClientConnection = 'connecting' | 'live' | 'offline' | 'reconnecting' | 'closed';
+import type { ClientStatus, ConnectionState } from '@inkling/client';
 
-export interface ClientStatus {
-  connection: ClientConnection;
-  /** Strokes drawn here and not yet acknowledged by the server. */
-  pendingCount: number;
-  /** Strokes the server refused for good (shown, not silently removed). */
-  refusedCount: number;
-}
+export type { ClientStatus };
+export type ClientConnection = ConnectionState;
 
 export type StatusTone = 'ok' | 'busy' | 'bad';
 

@@ -28,6 +28,7 @@ const MESSAGES: Record<ErrorCode | ExtraCode, string> = {
   INVALID_PAYLOAD: 'The server could not accept that change: it did not have the expected form.',
   NOT_IN_ROOM: 'You are not connected to the room right now. Reconnecting…',
   ROOM_NOT_FOUND: 'This room does not exist. The link may be mistyped, or the room is gone.',
+  ROOM_EXPIRED: 'This room has expired and its board is gone. Start a new room to keep drawing.',
   BOARD_FULL: 'The board is full. Clear it (it goes to the history) to keep drawing.',
   DUPLICATE_STROKE: 'That stroke is already on the board.',
   NOTHING_TO_UNDO: 'You have no stroke on this board to undo.',

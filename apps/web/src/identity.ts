@@ -1,8 +1,11 @@
-/** What the browser remembers: the person's name, and their user id per room (so undo survives reloads). */
+/**
+ * What the browser remembers: the person's name, and the session token the server gave them (who they
+ * are, signed by the server, so undo survives reloads). The token is sent in the socket handshake only.
+ */
 import { RoomIdSchema } from '@inkling/protocol';
 
 const NAME_KEY = 'inkling.name';
-const userKey = (roomId: string) => `inkling.user.${roomId}`;
+const TOKEN_KEY = 'inkling.session';
 
 function storage(): Storage | null {
   try {
@@ -21,13 +24,18 @@ export function rememberName(name: string): void {
   storage()?.setItem(NAME_KEY, name.trim());
 }
 
-export function rememberedUserId(roomId: string): string | undefined {
-  return storage()?.getItem(userKey(roomId)) ?? undefined;
+/** Where a room store keeps its session token between page loads (nowhere outside a browser). */
+export interface TokenStorage {
+  get(): string | null;
+  set(token: string): void;
+  forget(): void;
 }
 
-export function rememberUserId(roomId: string, userId: string): void {
-  storage()?.setItem(userKey(roomId), userId);
-}
+export const browserTokenStorage: TokenStorage = {
+  get: () => storage()?.getItem(TOKEN_KEY) ?? null,
+  set: (token) => storage()?.setItem(TOKEN_KEY, token),
+  forget: () => storage()?.removeItem(TOKEN_KEY),
+};
 
 /** The room named in the page address (`?room=<id>`), if any. */
 export function roomFromUrl(href: string): string | undefined {

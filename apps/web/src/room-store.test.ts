@@ -48,9 +48,11 @@ describe('room store', () => {
     const b = open({ roomId: a.state.roomId as string, name: 'Grace' });
     await b.ready();
     a.goOffline();
+    expect(a.state.connection).toBe('offline');
     const strokes = digitDrawing(4, undefined, 'off-');
     for (const s of strokes) a.commit(s);
     expect(a.state.board.pending.map((s) => s.id)).toEqual(strokes.map((s) => s.id));
+    expect(a.state.pendingCount).toBe(2);
     await new Promise((r) => setTimeout(r, 200));
     expect(b.state.board.strokes).toHaveLength(0);
     a.goOnline();
@@ -94,6 +96,19 @@ describe('room store', () => {
     expect(a.state.userId).toBe(userId);
     await a.undo();
     await until(() => a.state.board.strokes.length === 0, 'the undo after reconnect');
+  });
+
+  it('a stroke the server refuses is reported and stays visible as refused; the next one lands', async () => {
+    const a = open();
+    await a.ready();
+    const [good] = digitDrawing(1, undefined, 'ok-');
+    a.commit({ id: 'not a valid id!', points: [[0.5, 0.5, 0]] });
+    a.commit(good as never);
+    await until(() => a.state.board.strokes.length === 1 && a.state.pendingCount === 0, 'the valid stroke');
+    expect(a.state.board.refused).toMatchObject([{ stroke: { id: 'not a valid id!' }, code: 'INVALID_PAYLOAD' }]);
+    expect(a.state).toMatchObject({ refusedCount: 1, error: { code: 'INVALID_PAYLOAD' } });
+    expect(a.dismissRefused('not a valid id!')).toBe(true);
+    expect(a.state.refusedCount).toBe(0);
   });
 
   it('refuses an invalid name before connecting', () => {

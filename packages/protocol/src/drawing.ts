@@ -4,10 +4,18 @@
  */
 import { z } from 'zod';
 
-/** Limits that keep one event or stored drawing bounded. */
+/**
+ * Limits that keep one event, one board and one stored drawing bounded. The board budget (strokes and
+ * points on the board at once) holds for every way of adding ink: commit, redo and load.
+ */
 export const LIMITS = {
   maxPointsPerStroke: 2000,
+  /** Strokes on a board at once. */
   maxStrokesPerBoard: 500,
+  /** Points on a board at once, all strokes together. */
+  maxPointsPerBoard: 40_000,
+  /** Strokes a drawing may store, including undone ones (commit/undo loops cannot grow it without end). */
+  maxStoredStrokesPerDrawing: 2000,
   maxLivePointsPerEvent: 200,
   maxStrokeIdLength: 64,
   maxLabelLength: 12,
@@ -33,6 +41,46 @@ export const StrokeSchema = z.object({
   points: z.array(PointSchema).min(1).max(LIMITS.maxPointsPerStroke),
 });
 export type Stroke = z.infer<typeof StrokeSchema>;
+
+/** True when every point's time is at or after the previous point's. */
+export function timesNonDecreasing(points: readonly (readonly number[])[]): boolean {
+  for (let i = 1; i < points.length; i++) if ((points[i]?.[2] ?? 0) < (points[i - 1]?.[2] ?? 0)) return false;
+  return true;
+}
+
+const NON_DECREASING = { message: 'point times must not decrease along a stroke' };
+
+/** Points arriving from a client: as drawn, so their times never go backwards. */
+export const IncomingPointsSchema = (max: number) => z.array(PointSchema).min(1).max(max).refine(timesNonDecreasing, NON_DECREASING);
+
+/** A stroke arriving from a client (commit, load): a Stroke whose point times never decrease. */
+export const IncomingStrokeSchema = z
+  .object({
+    id: StrokeIdSchema,
+    points: IncomingPointsSchema(LIMITS.maxPointsPerStroke),
+  })
+  .strict();
+
+/** Total points of some strokes. */
+export const pointCount = (strokes: readonly { points: readonly unknown[] }[]): number => strokes.reduce((n, s) => n + s.points.length, 0);
+
+/**
+ * Largest encoded size of one point in JSON, `[x,y,t],`: each number at most 24 characters (17 significant
+ * digits, sign, point and exponent), brackets and commas.
+ */
+const MAX_POINT_BYTES = 3 * 24 + 5;
+/** Largest encoded stroke besides its points: `{"id":"…64…","points":[]},`. */
+const MAX_STROKE_OVERHEAD_BYTES = 100;
+
+/**
+ * Largest legal client → server event in bytes as Socket.IO frames it (a load of a full board): the
+ * gateway's `maxHttpBufferSize`. A bigger frame cannot be a legal event and closes the connection.
+ */
+export const MAX_EVENT_BYTES = LIMITS.maxPointsPerBoard * MAX_POINT_BYTES + LIMITS.maxStrokesPerBoard * MAX_STROKE_OVERHEAD_BYTES + 4096;
+
+/** Largest legal encoded size of one stroke (commit), and of one batch of live points. */
+export const MAX_STROKE_EVENT_BYTES = LIMITS.maxPointsPerStroke * MAX_POINT_BYTES + MAX_STROKE_OVERHEAD_BYTES + 1024;
+export const MAX_LIVE_EVENT_BYTES = LIMITS.maxLivePointsPerEvent * MAX_POINT_BYTES + MAX_STROKE_OVERHEAD_BYTES + 1024;
 
 /** Axis-aligned box in board units. */
 export interface Box {

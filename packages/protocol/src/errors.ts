@@ -8,16 +8,30 @@ export const ERROR_CODES = [
   'NOT_IN_ROOM',
   /** `room:join` named a room that does not exist. */
   'ROOM_NOT_FOUND',
-  /** The board already holds the maximum number of strokes. */
+  /**
+   * The room was idle longer than the configured expiry and takes no more changes or members; its history
+   * stays readable over HTTP. Clients treat it like ROOM_NOT_FOUND (start a new room).
+   */
+  'ROOM_EXPIRED',
+  /** The change would take the board over its budget of strokes or points (LIMITS); clear it first. */
   'BOARD_FULL',
-  /** A stroke with this id is already on the board (a resend after reconnect): nothing changed. */
+  /** You already committed a stroke with this id to this board (a resend after reconnect): nothing changed. */
   'DUPLICATE_STROKE',
   'NOTHING_TO_UNDO',
   'NOTHING_TO_REDO',
   /** `board:label` named a revision that is neither the current board nor an archived drawing. */
   'UNKNOWN_REVISION',
-  /** Too many events in a short time from this connection. */
+  /** Too many events in a short time from this connection (or rooms / labels from this address / user). */
   'RATE_LIMITED',
+  /**
+   * The session token sent in the handshake (`auth: { token }`) is forged, expired or from another
+   * deployment. Sent as the `connect_error` data; the client forgets the token and connects without one.
+   */
+  'INVALID_TOKEN',
+  /** The event name is not part of the contract; nothing changed. */
+  'UNKNOWN_EVENT',
+  /** The event is larger in bytes than its largest legal form; nothing changed. */
+  'PAYLOAD_TOO_LARGE',
   /** A server fault; the request may be retried. */
   'INTERNAL',
 ] as const;

@@ -5,12 +5,36 @@
  * is answered with `INVALID_PAYLOAD` and changes nothing.
  */
 import { z } from 'zod';
-import { LIMITS, PointSchema, type Stroke, StrokeIdSchema, StrokeSchema } from './drawing.js';
-import type { AckResult } from './errors.js';
+import { IncomingPointsSchema, IncomingStrokeSchema, LIMITS, type PointSchema, type Stroke, StrokeIdSchema } from './drawing.js';
+import type { AckResult, ErrorCode } from './errors.js';
 import { RecognitionSchema } from './prediction.js';
 
 export const RoomIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'room ids are 8–64 letters, digits, "_" or "-"');
 export const UserIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'user ids are 8–64 letters, digits, "_" or "-"');
+
+/** Controls, format characters (bidi overrides, zero-width), private use, unassigned, surrogates, line breaks. */
+const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}]/u;
+/** Letters that render as nothing (Hangul fillers, braille blank), and spaces other than U+0020. */
+const BLANK_IN_NAME = /[\u115F\u1160\u3164\uFFA0\u2800]|(?! )\p{Zs}/u;
+/** Stacked combining marks ("zalgo" text that spills over neighbouring lines). */
+const STACKED_MARKS = /\p{M}{3,}/u;
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+
+/**
+ * A person's display name: 1–40 characters after trimming and NFC normalisation, with something visible
+ * in it, and none of the characters that hide or disguise text (controls, bidi overrides, zero-width and
+ * other format characters, blank letters, stacked combining marks).
+ */
+export const MemberNameSchema = z
+  .string()
+  .trim()
+  .normalize('NFC')
+  .min(1)
+  .max(LIMITS.maxNameLength)
+  .refine((n) => !FORBIDDEN_IN_NAME.test(n), 'names may not contain control, format (bidi, zero-width) or unassigned characters')
+  .refine((n) => !BLANK_IN_NAME.test(n), 'names may not contain blank letters or unusual spaces')
+  .refine((n) => !STACKED_MARKS.test(n), 'names may not stack combining marks')
+  .refine((n) => VISIBLE.test(n), 'a name needs a visible character');
 
 export const MemberSchema = z.object({
   userId: z.string(),
@@ -47,25 +71,28 @@ export interface Board {
 
 // ---- client → server payloads ----
 
+/**
+ * Who you are is not part of any payload: the server gives a user id and a signed session token in the
+ * `room:join` ack, and the client proves it on the next connection with `io(url, { auth: { token } })`.
+ * A `userId` field is refused (INVALID_PAYLOAD) like any unknown field.
+ */
 export const JoinPayloadSchema = z
   .object({
     /** Omit to create a new room with an unguessable id. */
     roomId: RoomIdSchema.optional(),
-    name: z.string().trim().min(1).max(LIMITS.maxNameLength),
-    /** The id the server gave this person before; sending it back keeps their undo history across reconnects. */
-    userId: UserIdSchema.optional(),
+    name: MemberNameSchema,
   })
   .strict();
 
 export const LiveStrokePayloadSchema = z
   .object({
     strokeId: StrokeIdSchema,
-    /** New points of a stroke still being drawn (not the whole stroke). */
-    points: z.array(PointSchema).min(1).max(LIMITS.maxLivePointsPerEvent),
+    /** New points of a stroke still being drawn (not the whole stroke); times never decrease. */
+    points: IncomingPointsSchema(LIMITS.maxLivePointsPerEvent),
   })
   .strict();
 
-export const CommitPayloadSchema = z.object({ stroke: StrokeSchema.strict() }).strict();
+export const CommitPayloadSchema = z.object({ stroke: IncomingStrokeSchema }).strict();
 
 export const EmptyPayloadSchema = z.object({}).strict();
 
@@ -79,7 +106,8 @@ export const LabelPayloadSchema = z
   })
   .strict();
 
-export const LoadPayloadSchema = z.object({ strokes: z.array(StrokeSchema.strict()).min(1).max(LIMITS.maxStrokesPerBoard) }).strict();
+/** Saved strokes to add in one revision; their ids are replaced by server-made ones. */
+export const LoadPayloadSchema = z.object({ strokes: z.array(IncomingStrokeSchema).min(1).max(LIMITS.maxStrokesPerBoard) }).strict();
 
 export type JoinPayload = z.infer<typeof JoinPayloadSchema>;
 export type LiveStrokePayload = z.infer<typeof LiveStrokePayloadSchema>;
@@ -88,12 +116,19 @@ export type LabelPayload = z.infer<typeof LabelPayloadSchema>;
 export type LoadPayload = z.infer<typeof LoadPayloadSchema>;
 export type EmptyPayload = z.infer<typeof EmptyPayloadSchema>;
 
-export type JoinAck = AckResult<{ roomId: string; userId: string; board: Board }>;
+export type JoinAck = AckResult<{
+  roomId: string;
+  /** Your user id (the same one again when the connection carried a valid token). */
+  userId: string;
+  /** Signed session token naming `userId`: send it as `auth: { token }` on every later connection. */
+  token: string;
+  board: Board;
+}>;
 export type RevisionAck = AckResult<{ revision: number }>;
 export type PlainAck = AckResult;
 
 export interface ClientToServerEvents {
-  /** Join (or create) a room. Ack: the room id, your user id and the whole board. */
+  /** Join (or create) a room. Ack: the room id, your user id, your session token and the whole board. */
   'room:join': (payload: JoinPayload, ack: (res: JoinAck) => void) => void;
   /** Points of a stroke being drawn, relayed to the other members as they arrive. Ack: `{ ok }`. */
   'stroke:live': (payload: LiveStrokePayload, ack: (res: PlainAck) => void) => void;
@@ -111,19 +146,36 @@ export interface ClientToServerEvents {
   'board:label': (payload: LabelPayload, ack: (res: PlainAck) => void) => void;
   /** Adds saved strokes to the board in one revision (Load); they are recognized like a commit. */
   'board:load': (payload: LoadPayload, ack: (res: RevisionAck) => void) => void;
+  /**
+   * Liveness probe, payload `{}`: answered `{ ok: true }` at once, outside the connection's ordered queue
+   * (a slow commit does not delay it) and without a room. A client sends it when it has heard nothing for
+   * a moment, so it notices a dead network in about a second instead of after Socket.IO's heartbeat
+   * (~45 s). At most 10 per second are answered per connection; more get no answer.
+   */
+  'connection:ping': (payload: EmptyPayload, ack: (res: PlainAck) => void) => void;
 }
 
 export interface ServerToClientEvents {
-  /** Someone's stroke in progress (never echoed to its author). */
+  /** Someone's stroke in progress (never echoed to its author). A stroke is named by `authorId` and `strokeId` together. */
   'stroke:live': (payload: { strokeId: string; authorId: string; points: z.infer<typeof PointSchema>[] }) => void;
   /** A stroke was added to the board (a commit, a redo or a load). */
   'stroke:committed': (payload: { stroke: Stroke; authorId: string; revision: number }) => void;
-  /** A stroke was taken off the board (an undo). */
-  'stroke:removed': (payload: { strokeId: string; revision: number }) => void;
+  /** A stroke was taken off the board (an undo). Stroke ids are unique per author: match both. */
+  'stroke:removed': (payload: { strokeId: string; authorId: string; revision: number }) => void;
   /** The board was archived and is now empty. */
   'board:cleared': (payload: { revision: number; drawingId: number; archivedDrawingId: number }) => void;
-  /** Everyone in the room now. */
-  members: (payload: { members: Member[] }) => void;
+  /**
+   * Someone entered the room (their first connection to it). The join ack carries the whole list; after
+   * that only changes travel, so a join costs the room O(1) per member, not the whole list.
+   */
+  'member:joined': (payload: { member: Member }) => void;
+  /** Someone's last connection to the room closed. */
+  'member:left': (payload: { userId: string }) => void;
+  /**
+   * The server is about to close this connection for a reason the client should show (e.g. RATE_LIMITED
+   * for a flood of events). Then the connection closes with "io server disconnect".
+   */
+  'connection:closed': (payload: { code: ErrorCode; message: string }) => void;
   /** A recognition result; never sent for a revision older than one already sent to the room. */
   prediction: (payload: Prediction) => void;
 }

@@ -202,6 +202,121 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       $fn$;
     `,
   },
+  {
+    version: 5,
+    name: 'trust: author-scoped stroke ids, board budget in points, exact stroke history, label references, room expiry',
+    sql: `
+      -- A stroke id is its author's: two authors may use the same id without colliding.
+      ALTER TABLE strokes DROP CONSTRAINT strokes_drawing_id_stroke_id_key;
+      ALTER TABLE strokes ADD CONSTRAINT strokes_drawing_author_stroke_key UNIQUE (drawing_id, author_id, stroke_id);
+      -- Points per stroke, for the board's point budget without reading every stroke's points.
+      ALTER TABLE strokes ADD COLUMN point_count integer;
+      UPDATE strokes SET point_count = jsonb_array_length(points);
+      ALTER TABLE strokes ALTER COLUMN point_count SET NOT NULL;
+      -- Revisions at which an undo or a redo took the stroke off or put it back, in order: the stroke is on
+      -- the board at revision R when added by R and an even number of these are <= R. (Discarding an undone
+      -- stroke changes nothing on the board and is not recorded.) Older rows get their last change only.
+      ALTER TABLE strokes ADD COLUMN toggled_at integer[] NOT NULL DEFAULT '{}';
+      UPDATE strokes SET toggled_at = ARRAY[state_revision] WHERE state <> 'active';
+
+      -- Idle rooms expire: no more changes or members, history still readable.
+      ALTER TABLE rooms ADD COLUMN last_active_at timestamptz NOT NULL DEFAULT now();
+      ALTER TABLE rooms ADD COLUMN expired_at timestamptz;
+      CREATE INDEX rooms_idle ON rooms (last_active_at) WHERE expired_at IS NULL;
+
+      -- A label is a reference to a drawing revision (strokes read from the drawing's history); older labels
+      -- keep their snapshot. One label per person per revision: a correction replaces it.
+      ALTER TABLE labels ALTER COLUMN strokes DROP NOT NULL;
+      DELETE FROM labels a USING labels b
+       WHERE a.drawing_id = b.drawing_id AND a.revision = b.revision AND a.user_id = b.user_id AND a.id < b.id;
+      CREATE UNIQUE INDEX labels_one_per_user ON labels (drawing_id, revision, user_id);
+
+      -- As in version 4, plus: duplicates are per author (IK409), the board budget counts points and stored
+      -- strokes too (IK413), an expired room takes nothing (IK410), and the room's activity time moves.
+      DROP FUNCTION inkling_commit_strokes(text[], text[], text[], jsonb, integer[], integer);
+      CREATE FUNCTION inkling_commit_strokes(p_rooms text[], p_authors text[], p_strokes text[], p_points jsonb, p_known integer[],
+                                             p_max_strokes integer, p_max_points integer, p_max_stored integer)
+      RETURNS TABLE (ord integer, revision integer, drawing_id bigint, strokes jsonb, error text)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        i integer;
+        v_drawing bigint;
+        v_before integer;
+        v_expired boolean;
+        v_revision integer;
+        v_active integer;
+        v_active_points bigint;
+        v_stored integer;
+        v_points jsonb;
+        v_dup boolean;
+      BEGIN
+        PERFORM 1 FROM rooms r WHERE r.id = ANY (p_rooms) ORDER BY r.id FOR UPDATE;
+        FOR i IN 1 .. coalesce(array_length(p_rooms, 1), 0) LOOP
+          ord := i - 1;
+          revision := NULL;
+          drawing_id := NULL;
+          strokes := NULL;
+          error := NULL;
+          SELECT r.current_drawing_id, r.revision, r.expired_at IS NOT NULL INTO v_drawing, v_before, v_expired
+            FROM rooms r WHERE r.id = p_rooms[i];
+          IF NOT FOUND THEN
+            error := 'IK404';
+          ELSIF v_expired THEN
+            error := 'IK410';
+          ELSE
+            v_points := p_points -> (i - 1);
+            SELECT count(*) FILTER (WHERE s.state = 'active'), coalesce(sum(s.point_count) FILTER (WHERE s.state = 'active'), 0),
+                   count(*), coalesce(bool_or(s.stroke_id = p_strokes[i] AND s.author_id = p_authors[i]), false)
+              INTO v_active, v_active_points, v_stored, v_dup FROM strokes s WHERE s.drawing_id = v_drawing;
+            IF v_dup THEN
+              error := 'IK409';
+            ELSIF v_active >= p_max_strokes OR v_active_points + jsonb_array_length(v_points) > p_max_points OR v_stored >= p_max_stored THEN
+              error := 'IK413';
+            ELSE
+              UPDATE rooms r SET revision = r.revision + 1, last_active_at = now() WHERE r.id = p_rooms[i] RETURNING r.revision INTO v_revision;
+              UPDATE strokes s SET state = 'discarded', state_revision = v_revision
+               WHERE s.drawing_id = v_drawing AND s.author_id = p_authors[i] AND s.state = 'undone';
+              INSERT INTO strokes (drawing_id, stroke_id, author_id, points, point_count, added_revision, state_revision)
+              VALUES (v_drawing, p_strokes[i], p_authors[i], v_points, jsonb_array_length(v_points), v_revision, v_revision);
+              revision := v_revision;
+              drawing_id := v_drawing;
+              IF v_before IS DISTINCT FROM p_known[i] THEN
+                SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.stroke_id, 'authorId', s.author_id, 'points', s.points)
+                         ORDER BY s.added_revision, s.id), '[]'::jsonb)
+                  INTO strokes FROM strokes s WHERE s.drawing_id = v_drawing AND s.state = 'active';
+              END IF;
+            END IF;
+          END IF;
+          RETURN NEXT;
+        END LOOP;
+      END
+      $fn$;
+
+      -- As in version 4, refusing an expired room (IK410) and moving the room's activity time.
+      CREATE OR REPLACE FUNCTION inkling_clear_board(p_room text)
+      RETURNS TABLE (revision integer, drawing_id bigint, archived_drawing_id bigint)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_drawing bigint;
+        v_final integer;
+        v_expired boolean;
+        v_next bigint;
+      BEGIN
+        SELECT r.current_drawing_id, r.revision, r.expired_at IS NOT NULL INTO v_drawing, v_final, v_expired
+          FROM rooms r WHERE r.id = p_room FOR UPDATE;
+        IF NOT FOUND THEN RAISE EXCEPTION 'room % does not exist', p_room USING ERRCODE = 'IK404'; END IF;
+        IF v_expired THEN RAISE EXCEPTION 'room % has expired', p_room USING ERRCODE = 'IK410'; END IF;
+        v_next := v_drawing;
+        IF EXISTS (SELECT 1 FROM strokes s WHERE s.drawing_id = v_drawing AND s.state = 'active') THEN
+          UPDATE drawings d SET archived_at = now(), final_revision = v_final WHERE d.id = v_drawing;
+          INSERT INTO drawings (room_id) VALUES (p_room) RETURNING id INTO v_next;
+        END IF;
+        UPDATE rooms r SET revision = r.revision + 1, current_drawing_id = v_next, last_active_at = now() WHERE r.id = p_room;
+        RETURN QUERY SELECT v_final + 1, v_next, v_drawing;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 const LOCK_ID = 727_001;

@@ -4,7 +4,8 @@
  * loses nothing that was acknowledged.
  */
 
-import { type BoardStroke, InklingError, LIMITS, type Prediction, type Stroke } from '@inkling/protocol';
+import { randomBytes } from 'node:crypto';
+import { type BoardStroke, InklingError, LIMITS, type Prediction, pointCount, type Stroke } from '@inkling/protocol';
 import type pg from 'pg';
 import { BoardCache } from './board-cache.js';
 import type { BoardState } from './board-state.js';
@@ -19,15 +20,49 @@ interface StrokeRow {
 
 const toBoardStroke = (r: StrokeRow): BoardStroke => ({ id: r.stroke_id, points: r.points, authorId: r.author_id });
 
+const roomNotFound = (roomId: string) => new InklingError('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
+const roomExpired = (roomId: string) =>
+  new InklingError('ROOM_EXPIRED', `room ${roomId} expired after a long idle time; its history is still readable; start a new room`);
+export const boardFull = () =>
+  new InklingError(
+    'BOARD_FULL',
+    `a board holds at most ${LIMITS.maxStrokesPerBoard} strokes and ${LIMITS.maxPointsPerBoard} points (and stores at most ${LIMITS.maxStoredStrokesPerDrawing} strokes with undone ones); clear it first`,
+  );
+
 async function lockRoom(client: pg.PoolClient, roomId: string): Promise<{ revision: number; drawingId: number }> {
-  const { rows } = await client.query<{ revision: number; current_drawing_id: string }>(
-    'SELECT revision, current_drawing_id FROM rooms WHERE id = $1 FOR UPDATE',
+  const { rows } = await client.query<{ revision: number; current_drawing_id: string; expired: boolean }>(
+    'SELECT revision, current_drawing_id, expired_at IS NOT NULL AS expired FROM rooms WHERE id = $1 FOR UPDATE',
     [roomId],
   );
   const row = rows[0];
-  if (!row) throw new InklingError('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
+  if (!row) throw roomNotFound(roomId);
+  if (row.expired) throw roomExpired(roomId);
   return { revision: row.revision, drawingId: Number(row.current_drawing_id) };
 }
+
+/** What the board holds now, for the budget: active strokes and their points, and all stored strokes. */
+async function boardUsage(client: pg.PoolClient, drawingId: number): Promise<{ strokes: number; points: number; stored: number }> {
+  const { rows } = await client.query<{ strokes: string; points: string; stored: string }>(
+    `SELECT count(*) FILTER (WHERE state = 'active') AS strokes, coalesce(sum(point_count) FILTER (WHERE state = 'active'), 0) AS points,
+            count(*) AS stored
+       FROM strokes WHERE drawing_id = $1`,
+    [drawingId],
+  );
+  return { strokes: Number(rows[0]?.strokes ?? 0), points: Number(rows[0]?.points ?? 0), stored: Number(rows[0]?.stored ?? 0) };
+}
+
+/** Refuses (BOARD_FULL) a change that would add `strokes` strokes of `points` points (`stored` new rows). */
+function checkBudget(usage: { strokes: number; points: number; stored: number }, strokes: number, points: number, stored: number): void {
+  if (
+    usage.strokes + strokes > LIMITS.maxStrokesPerBoard ||
+    usage.points + points > LIMITS.maxPointsPerBoard ||
+    usage.stored + stored > LIMITS.maxStoredStrokesPerDrawing
+  )
+    throw boardFull();
+}
+
+/** A server-made stroke id (Load): unguessable, so no client can claim it first. */
+const serverStrokeId = () => `srv-${randomBytes(12).toString('base64url')}`;
 
 async function activeStrokes(client: pg.PoolClient | pg.Pool, drawingId: number): Promise<BoardStroke[]> {
   const { rows } = await client.query<StrokeRow>(
@@ -38,9 +73,10 @@ async function activeStrokes(client: pg.PoolClient | pg.Pool, drawingId: number)
 }
 
 async function bumpRevision(client: pg.PoolClient, roomId: string): Promise<number> {
-  const { rows } = await client.query<{ revision: number }>('UPDATE rooms SET revision = revision + 1 WHERE id = $1 RETURNING revision', [
-    roomId,
-  ]);
+  const { rows } = await client.query<{ revision: number }>(
+    'UPDATE rooms SET revision = revision + 1, last_active_at = now() WHERE id = $1 RETURNING revision',
+    [roomId],
+  );
   return (rows[0] as { revision: number }).revision;
 }
 
@@ -63,7 +99,7 @@ interface CommitRow {
   revision: number | null;
   drawing_id: string | null;
   strokes: BoardStroke[] | null;
-  error: 'IK404' | 'IK409' | 'IK413' | null;
+  error: 'IK404' | 'IK409' | 'IK410' | 'IK413' | null;
 }
 
 export class RoomRepository {
@@ -89,6 +125,46 @@ export class RoomRepository {
   /** Remembers a board read under the room's lock (so revision and strokes belong together). */
   private seen(board: BoardState): void {
     this.boards.remember({ roomId: board.roomId, revision: board.revision, drawingId: board.drawingId, strokes: board.strokes });
+  }
+
+  /**
+   * The board of a room someone is joining: ROOM_NOT_FOUND or ROOM_EXPIRED otherwise. A join counts as
+   * activity (the room's idle clock restarts, written at most once a minute).
+   */
+  async openRoom(roomId: string): Promise<BoardState> {
+    const { rows } = await this.pool.query<{ expired: boolean; stale: boolean }>(
+      "SELECT expired_at IS NOT NULL AS expired, last_active_at < now() - interval '1 minute' AS stale FROM rooms WHERE id = $1",
+      [roomId],
+    );
+    const row = rows[0];
+    if (!row) throw roomNotFound(roomId);
+    if (row.expired) throw roomExpired(roomId);
+    if (row.stale) await this.pool.query('UPDATE rooms SET last_active_at = now() WHERE id = $1', [roomId]);
+    const board = await this.loadBoard(roomId);
+    if (!board) throw roomNotFound(roomId);
+    return board;
+  }
+
+  /**
+   * Expires rooms idle for longer than `idleMs` (no change and no join): the current drawing, unless
+   * empty, is archived into the room's history, and the room takes no more changes or members. Safe to
+   * run on several gateways at once. Returns the expired room ids.
+   */
+  async expireIdleRooms(idleMs: number, limit = 500): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `WITH idle AS (
+         SELECT id FROM rooms WHERE expired_at IS NULL AND last_active_at < now() - $1 * interval '1 millisecond'
+          ORDER BY last_active_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       ), archived AS (
+         UPDATE drawings d SET archived_at = now(), final_revision = r.revision
+           FROM rooms r JOIN idle ON idle.id = r.id
+          WHERE d.id = r.current_drawing_id AND d.archived_at IS NULL
+            AND EXISTS (SELECT 1 FROM strokes s WHERE s.drawing_id = d.id AND s.state = 'active')
+       )
+       UPDATE rooms r SET expired_at = now() FROM idle WHERE r.id = idle.id RETURNING r.id`,
+      [idleMs, limit],
+    );
+    return rows.map((r) => r.id);
   }
 
   async loadBoard(roomId: string): Promise<BoardState | null> {
@@ -124,8 +200,8 @@ export class RoomRepository {
       return before;
     });
     const { rows } = await this.pool.query<CommitRow>({
-      name: 'inkling_commit_strokes',
-      text: 'SELECT ord, revision, drawing_id, strokes, error FROM inkling_commit_strokes($1, $2, $3, $4, $5, $6)',
+      name: 'inkling_commit_strokes_v5',
+      text: 'SELECT ord, revision, drawing_id, strokes, error FROM inkling_commit_strokes($1, $2, $3, $4, $5, $6, $7, $8)',
       values: [
         items.map((i) => i.roomId),
         items.map((i) => i.authorId),
@@ -133,6 +209,8 @@ export class RoomRepository {
         JSON.stringify(items.map((i) => i.stroke.points)),
         known.map((b) => b?.revision ?? -1),
         LIMITS.maxStrokesPerBoard,
+        LIMITS.maxPointsPerBoard,
+        LIMITS.maxStoredStrokesPerDrawing,
       ],
     });
     const byOrd = new Map(rows.map((r) => [r.ord, r]));
@@ -150,38 +228,35 @@ export class RoomRepository {
           return { ok: true, value: board };
         }
         case 'IK404':
-          return { ok: false, error: new InklingError('ROOM_NOT_FOUND', `room ${item.roomId} does not exist`) };
+          return { ok: false, error: roomNotFound(item.roomId) };
+        case 'IK410':
+          return { ok: false, error: roomExpired(item.roomId) };
         case 'IK409':
-          return { ok: false, error: new InklingError('DUPLICATE_STROKE', `stroke ${item.stroke.id} is already on the board`) };
+          return { ok: false, error: new InklingError('DUPLICATE_STROKE', `you already committed stroke ${item.stroke.id} to this board`) };
         case 'IK413':
-          return {
-            ok: false,
-            error: new InklingError('BOARD_FULL', `a board holds at most ${LIMITS.maxStrokesPerBoard} strokes; clear it first`),
-          };
+          return { ok: false, error: boardFull() };
         default:
           return { ok: false, error: new Error(`stroke commit failed with unknown code ${row.error}`) };
       }
     });
   }
 
-  /** Adds several strokes in one revision (Load), with ids made unique on this board. */
+  /**
+   * Adds several strokes in one revision (Load), within the board's budget, under new server-made ids
+   * (unguessable, so no one can take them first).
+   */
   async addStrokes(roomId: string, authorId: string, strokes: Stroke[]): Promise<BoardState & { added: BoardStroke[] }> {
     const board = await inTransaction(this.pool, async (client) => {
       const { drawingId } = await lockRoom(client, roomId);
-      const { rows } = await client.query<{ n: string }>("SELECT count(*) AS n FROM strokes WHERE drawing_id = $1 AND state = 'active'", [
-        drawingId,
-      ]);
-      if (Number(rows[0]?.n ?? 0) + strokes.length > LIMITS.maxStrokesPerBoard) {
-        throw new InklingError('BOARD_FULL', `a board holds at most ${LIMITS.maxStrokesPerBoard} strokes; clear it first`);
-      }
+      checkBudget(await boardUsage(client, drawingId), strokes.length, pointCount(strokes), strokes.length);
       const revision = await bumpRevision(client, roomId);
-      const added: BoardStroke[] = strokes.map((s, i) => ({ id: `load${revision}-${i}`, points: s.points, authorId }));
-      for (const s of added) {
-        await client.query(
-          'INSERT INTO strokes (drawing_id, stroke_id, author_id, points, added_revision, state_revision) VALUES ($1, $2, $3, $4, $5, $5)',
-          [drawingId, s.id, authorId, JSON.stringify(s.points), revision],
-        );
-      }
+      const added: BoardStroke[] = strokes.map((s) => ({ id: serverStrokeId(), points: s.points, authorId }));
+      await client.query(
+        `INSERT INTO strokes (drawing_id, stroke_id, author_id, points, point_count, added_revision, state_revision)
+         SELECT $1, e.s ->> 'id', $2, e.s -> 'points', jsonb_array_length(e.s -> 'points'), $3, $3
+           FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS e(s, ord) ORDER BY e.ord`,
+        [drawingId, authorId, revision, JSON.stringify(added.map(({ id, points }) => ({ id, points })))],
+      );
       return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId), added };
     });
     this.seen(board);
@@ -199,25 +274,32 @@ export class RoomRepository {
       const target = rows[0];
       if (!target) throw new InklingError('NOTHING_TO_UNDO', 'you have no stroke on this board to undo');
       const revision = await bumpRevision(client, roomId);
-      await client.query("UPDATE strokes SET state = 'undone', state_revision = $2 WHERE id = $1", [target.id, revision]);
+      await client.query(
+        "UPDATE strokes SET state = 'undone', state_revision = $2, toggled_at = array_append(toggled_at, $2) WHERE id = $1",
+        [target.id, revision],
+      );
       return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId), strokeId: target.stroke_id };
     });
     this.seen(board);
     return board;
   }
 
-  /** Puts back the caller's most recently undone stroke. */
+  /** Puts back the caller's most recently undone stroke, within the board's budget (others may have drawn meanwhile). */
   async redo(roomId: string, userId: string): Promise<BoardState & { stroke: BoardStroke }> {
     const board = await inTransaction(this.pool, async (client) => {
       const { drawingId } = await lockRoom(client, roomId);
-      const { rows } = await client.query<StrokeRow & { id: string }>(
-        "SELECT id, stroke_id, author_id, points FROM strokes WHERE drawing_id = $1 AND author_id = $2 AND state = 'undone' ORDER BY state_revision DESC, id DESC LIMIT 1",
+      const { rows } = await client.query<StrokeRow & { id: string; point_count: number }>(
+        "SELECT id, stroke_id, author_id, points, point_count FROM strokes WHERE drawing_id = $1 AND author_id = $2 AND state = 'undone' ORDER BY state_revision DESC, id DESC LIMIT 1",
         [drawingId, userId],
       );
       const target = rows[0];
       if (!target) throw new InklingError('NOTHING_TO_REDO', 'you have nothing to redo');
+      checkBudget(await boardUsage(client, drawingId), 1, target.point_count, 0);
       const revision = await bumpRevision(client, roomId);
-      await client.query("UPDATE strokes SET state = 'active', state_revision = $2 WHERE id = $1", [target.id, revision]);
+      await client.query(
+        "UPDATE strokes SET state = 'active', state_revision = $2, toggled_at = array_append(toggled_at, $2) WHERE id = $1",
+        [target.id, revision],
+      );
       return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId), stroke: toBoardStroke(target) };
     });
     this.seen(board);
@@ -243,18 +325,26 @@ export class RoomRepository {
       this.seen(board);
       return board;
     } catch (err) {
-      if ((err as { code?: string }).code === 'IK404') throw new InklingError('ROOM_NOT_FOUND', `room ${roomId} does not exist`);
+      if ((err as { code?: string }).code === 'IK404') throw roomNotFound(roomId);
+      if ((err as { code?: string }).code === 'IK410') throw roomExpired(roomId);
       throw err;
     }
   }
 
   /**
    * Stores what the drawing at `revision` really shows: the current board when `revision` is the room's
-   * revision, else the archived drawing whose final revision it is. The strokes are snapshotted with it.
+   * revision, else the archived drawing whose final revision it is. A label is a reference to that drawing
+   * revision (its strokes are read from the drawing's history when needed), one per person and revision:
+   * labelling again replaces the text. Works in an expired room too (its history stays usable).
    */
   async label(roomId: string, userId: string, revision: number, text: string): Promise<{ labelId: number; drawingId: number }> {
     return inTransaction(this.pool, async (client) => {
-      const room = await lockRoom(client, roomId);
+      const { rows: roomRows } = await client.query<{ revision: number; current_drawing_id: string }>(
+        'SELECT revision, current_drawing_id FROM rooms WHERE id = $1 FOR SHARE',
+        [roomId],
+      );
+      if (!roomRows[0]) throw roomNotFound(roomId);
+      const room = { revision: roomRows[0].revision, drawingId: Number(roomRows[0].current_drawing_id) };
       let drawingId: number;
       if (revision === room.revision) drawingId = room.drawingId;
       else {
@@ -266,11 +356,13 @@ export class RoomRepository {
           throw new InklingError('UNKNOWN_REVISION', `revision ${revision} is neither the current board nor an archived drawing`);
         drawingId = Number(rows[0].id);
       }
-      const strokes = await activeStrokes(client, drawingId);
-      if (strokes.length === 0) throw new InklingError('INVALID_PAYLOAD', 'an empty board cannot be labelled');
+      const { rows: inked } = await client.query("SELECT 1 FROM strokes WHERE drawing_id = $1 AND state = 'active' LIMIT 1", [drawingId]);
+      if (inked.length === 0) throw new InklingError('INVALID_PAYLOAD', 'an empty board cannot be labelled');
       const { rows } = await client.query<{ id: string }>(
-        'INSERT INTO labels (drawing_id, revision, text, user_id, strokes) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-        [drawingId, revision, text, userId, JSON.stringify(strokes.map(({ id, points }) => ({ id, points })))],
+        `INSERT INTO labels (drawing_id, revision, text, user_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (drawing_id, revision, user_id) DO UPDATE SET text = EXCLUDED.text, created_at = now()
+         RETURNING id`,
+        [drawingId, revision, text, userId],
       );
       return { labelId: Number(rows[0]?.id), drawingId };
     });

@@ -1,0 +1,98 @@
+/**
+ * A TCP proxy in front of a gateway that a test cuts like a network. `cut('blackhole')` silently drops
+ * every byte both ways and holds new connections open without an answer, as a pulled cable or a dead
+ * Wi-Fi does (nothing tells either end); `cut('reset')` closes every connection at once, as a process or a
+ * NAT killing the transport does. `heal()` lets new connections through again (those cut stay dead, as
+ * after a real outage). `retarget()` points it at another server (a restarted gateway on a new port).
+ */
+import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+
+export interface NetCut {
+  /** `http://127.0.0.1:<port>`: give this to the client instead of the gateway's URL. */
+  url: string;
+  cut(mode?: 'blackhole' | 'reset'): void;
+  heal(): void;
+  retarget(url: string): void;
+  /** Connections currently open through the proxy. */
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+interface Pair {
+  client: Socket;
+  upstream: Socket | null;
+  dead: boolean;
+}
+
+export async function startNetCut(targetUrl: string): Promise<NetCut> {
+  let target = new URL(targetUrl);
+  let blackhole = false;
+  const pairs = new Set<Pair>();
+
+  const server = createServer((client) => {
+    const pair: Pair = { client, upstream: null, dead: blackhole };
+    pairs.add(pair);
+    const drop = () => {
+      pairs.delete(pair);
+      client.destroy();
+      pair.upstream?.destroy();
+    };
+    client.on('error', drop);
+    client.on('close', drop);
+    if (pair.dead) {
+      client.on('data', () => undefined); // swallowed: the far end never answers
+      return;
+    }
+    const upstream = tcpConnect(Number(target.port), target.hostname);
+    pair.upstream = upstream;
+    upstream.on('error', drop);
+    upstream.on('close', drop);
+    client.on('data', (chunk) => {
+      if (!pair.dead) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!pair.dead) client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('the proxy has no port');
+
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    cut(mode = 'blackhole') {
+      if (mode === 'reset') {
+        for (const p of [...pairs]) {
+          p.client.resetAndDestroy();
+          p.upstream?.destroy();
+        }
+        return;
+      }
+      blackhole = true;
+      for (const p of pairs) p.dead = true;
+    },
+    heal() {
+      blackhole = false;
+      // A connection that lost bytes cannot carry on: both ends find it closed, as after a long outage.
+      for (const p of [...pairs]) {
+        if (!p.dead) continue;
+        p.client.destroy();
+        p.upstream?.destroy();
+        pairs.delete(p);
+      }
+    },
+    retarget(url) {
+      target = new URL(url);
+    },
+    get connections() {
+      return pairs.size;
+    },
+    close: async () => {
+      for (const p of pairs) {
+        p.client.destroy();
+        p.upstream?.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
