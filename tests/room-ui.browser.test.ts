@@ -471,7 +471,12 @@ describe('room page on every screen', () => {
     expect(await page.getByTestId('notice-detail').textContent()).toMatch(/^BOARD_FULL: /);
     expect(await page.getByTestId('connection-extra').allTextContents()).toContain('1 stroke refused');
     await screenshot(page, 'ui-stroke-refused');
-    // A new drawing starts clean.
+    // The person lets it go: it leaves the board and the count.
+    await page.getByTestId('notice-action').click();
+    await page.getByTestId('connection-extra').waitFor({ state: 'detached' });
+    // Another refused stroke goes with a new drawing.
+    await drawWithMouse(page, digitDrawing(1, { x: 0.6, y: 0.92, size: 0.05 }));
+    await page.getByTestId('connection-extra').waitFor();
     await page.getByTestId('clear').click();
     await page.getByTestId('connection-extra').waitFor({ state: 'detached' });
   }, 180_000);
