@@ -166,6 +166,7 @@ describe('room page on every screen', () => {
       });
       await enterRoom(page, stack.gateway.url, `Tester ${size.name}`);
       const empty = await layout(page);
+      let cleared = 0;
       expectFits(empty, `${size.name}, empty`);
       await screenshot(page, `ui-${size.name}-empty`);
       for (const text of NUMBERS) {
@@ -194,6 +195,12 @@ describe('room page on every screen', () => {
         expect(shift, `${label}: no layout shift: ${JSON.stringify(after.shifts)}`).toBeLessThan(0.001);
         await screenshot(page, `ui-${size.name}-${text.length}-digits`);
         await clearBoard(page);
+        // The cleared drawing joins the history (it pushes the older entries down): let that land before
+        // the next drawing's shifts are counted.
+        cleared++;
+        await page.waitForFunction((n) => document.querySelectorAll('[data-testid=history-item]').length >= n, cleared, {
+          timeout: 30_000,
+        });
       }
     }, 180_000);
   }
