@@ -64,6 +64,8 @@ export const GatewayConfigSchema = ServiceEnvSchema.extend({
   ROOM_EXPIRY_CHECK_MS: z.coerce.number().int().min(100).default(3_600_000),
   /** HTTP requests per minute per client address (the API; static files are not counted). */
   HTTP_REQUESTS_PER_MINUTE: positiveInt(600),
+  /** PNG requests per minute per client address. */
+  PNG_PER_MINUTE: positiveInt(120),
   /** PNG renders running or waiting at once; more get 503 RENDER_BUSY. */
   PNG_QUEUE: positiveInt(16),
   /** Worker threads rendering PNGs. */

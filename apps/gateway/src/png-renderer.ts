@@ -1,0 +1,140 @@
+/**
+ * Pictures of drawings, rendered in a pool of worker threads so the event loop that serves sockets and
+ * `/healthz` never waits for one. The cost of one render is capped by the board budget (LIMITS: points
+ * per board) and the largest size (1024 px), plus a time limit; the pool's queue is bounded (a full queue
+ * answers 503 RENDER_BUSY). Pictures are cached by drawing, revision and size, with a byte budget, and
+ * the same picture asked for twice at once is rendered once.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import type { PngTask } from './png-worker.js';
+
+export class RenderBusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RenderBusyError';
+  }
+}
+
+export interface PngRendererOptions {
+  threads: number;
+  /** Renders running or waiting at once. */
+  maxQueue: number;
+  /** Longest one render may take before it is abandoned (its thread is replaced). */
+  timeoutMs?: number;
+  /** Bytes of PNG kept in the cache. */
+  cacheBytes?: number;
+}
+
+/** Worker threads run TypeScript like the main thread: through tsx, loaded explicitly (tests run without it). */
+function workerExecArgv(): string[] {
+  if (process.execArgv.some((a) => a.includes('tsx'))) return process.execArgv;
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return [...process.execArgv, '--import', tsx];
+}
+
+export class PngRenderer {
+  private readonly pool: Piscina<PngTask, Uint8Array>;
+  private readonly cache = new Map<string, Buffer>();
+  private cachedBytes = 0;
+  private readonly inFlight = new Map<string, Promise<Buffer>>();
+  private readonly timeoutMs: number;
+  private readonly cacheBytes: number;
+  private readonly maxQueue: number;
+  /** Renders finished (for tests and metrics). */
+  rendered = 0;
+
+  constructor(options: PngRendererOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.cacheBytes = options.cacheBytes ?? 32 * 1024 * 1024;
+    this.maxQueue = options.maxQueue;
+    this.pool = new Piscina<PngTask, Uint8Array>({
+      filename: new URL('./png-worker.ts', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: options.threads,
+      idleTimeout: 30_000,
+      execArgv: workerExecArgv(),
+      // Rendering is CPU work: one thread per core given, never more tasks than that at a time per thread.
+      concurrentTasksPerWorker: 1,
+    });
+  }
+
+  static key(drawingId: number, revision: number, sizePx: number): string {
+    return `${drawingId}:${revision}:${sizePx}`;
+  }
+
+  /** A cached picture, without rendering. */
+  cached(key: string): Buffer | undefined {
+    const png = this.cache.get(key);
+    if (png) {
+      this.cache.delete(key);
+      this.cache.set(key, png);
+    }
+    return png;
+  }
+
+  /** The picture for `key`, from the cache or rendered from `strokes` (read only when it must be rendered). */
+  async render(
+    key: string,
+    sizePx: number,
+    strokes: () => Promise<readonly { points: readonly (readonly number[])[] }[]>,
+  ): Promise<Buffer> {
+    const hit = this.cached(key);
+    if (hit) return hit;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    if (this.inFlight.size >= this.maxQueue) throw new RenderBusyError(`${this.maxQueue} pictures are being rendered; try again shortly`);
+    const work = (async () => {
+      const task = flatten(await strokes(), sizePx);
+      const png = Buffer.from(
+        await this.pool.run(task, {
+          signal: AbortSignal.timeout(this.timeoutMs),
+          transferList: [task.xy.buffer as ArrayBuffer, task.lengths.buffer as ArrayBuffer],
+        }),
+      );
+      this.rendered++;
+      this.remember(key, png);
+      return png;
+    })();
+    this.inFlight.set(key, work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private remember(key: string, png: Buffer): void {
+    if (png.length > this.cacheBytes) return;
+    this.cache.set(key, png);
+    this.cachedBytes += png.length;
+    for (const [k, v] of this.cache) {
+      if (this.cachedBytes <= this.cacheBytes) break;
+      this.cache.delete(k);
+      this.cachedBytes -= v.length;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+function flatten(strokes: readonly { points: readonly (readonly number[])[] }[], sizePx: number): PngTask {
+  const lengths = new Uint32Array(strokes.length);
+  let total = 0;
+  strokes.forEach((s, i) => {
+    lengths[i] = s.points.length;
+    total += s.points.length;
+  });
+  const xy = new Float64Array(total * 2);
+  let at = 0;
+  for (const s of strokes) {
+    for (const p of s.points) {
+      xy[at++] = p[0] ?? 0;
+      xy[at++] = p[1] ?? 0;
+    }
+  }
+  return { xy, lengths, sizePx };
+}
