@@ -49,13 +49,14 @@ export interface Stack {
   /** Another gateway of the same deployment (same database and Redis), closed with the stack. */
   startExtraGateway: (env?: Record<string, string | number>) => Promise<Gateway>;
   /** A gateway of the same deployment as its own process (to measure its memory), killed with the stack. */
-  spawnGateway: (env?: Record<string, string>) => Promise<{ child: ChildProcess; url: string }>;
+  spawnGateway: (env?: Record<string, string>) => Promise<{ child: ChildProcess; url: string; metricsUrl: string }>;
   /** A connected client of the main gateway, or of the one at `url`. */
   client: (url?: string, options?: ClientOptions) => Promise<Client>;
   close: () => Promise<void>;
 }
 
-const silent = pino({ level: 'silent' });
+// TEST_GATEWAY_LOG=error (or debug…) shows the gateways' and workers' logs while debugging a test.
+const silent = pino({ level: process.env.TEST_GATEWAY_LOG ?? 'silent' });
 
 export async function startStack(
   opts: {
@@ -161,15 +162,15 @@ export async function startStack(
       return child;
     },
     spawnGateway: async (env = {}) => {
-      const port = await freePort();
+      const [port, metricsPort] = [await freePort(), await freePort()];
       const { child, ready } = spawnUntilReady(
         join(ROOT, 'apps', 'gateway', 'src', 'main.ts'),
-        { ...process.env, ...stringify(gatewayConfig), ...env, PORT: String(port), LOG_LEVEL: 'info' },
+        { ...process.env, ...stringify(gatewayConfig), ...env, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' },
         'gateway listening',
       );
       children.push(child);
       await ready;
-      return { child, url: `http://127.0.0.1:${port}` };
+      return { child, url: `http://127.0.0.1:${port}`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
     },
     restartGateway: async () => {
       await gateway.close();

@@ -70,6 +70,8 @@ export const GatewayConfigSchema = ServiceEnvSchema.extend({
   PNG_QUEUE: positiveInt(16),
   /** Worker threads rendering PNGs. */
   PNG_THREADS: positiveInt(1),
+  /** Longest a PNG may take to render (waiting included) before it is abandoned with 503 RENDER_TIMEOUT. */
+  PNG_TIMEOUT_MS: positiveInt(10_000),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV === 'production' && !c.SESSION_SECRET)
     ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'SESSION_SECRET is required in production (32+ random characters)' });

@@ -25,6 +25,8 @@ export interface PngRendererOptions {
   timeoutMs?: number;
   /** Bytes of PNG kept in the cache. */
   cacheBytes?: number;
+  /** Called after each render (for metrics). */
+  onRendered?: (ms: number) => void;
 }
 
 /** Worker threads run TypeScript like the main thread: through tsx, loaded explicitly (tests run without it). */
@@ -42,6 +44,7 @@ export class PngRenderer {
   private readonly timeoutMs: number;
   private readonly cacheBytes: number;
   private readonly maxQueue: number;
+  private readonly onRendered: (ms: number) => void;
   /** Renders finished (for tests and metrics). */
   rendered = 0;
 
@@ -49,13 +52,15 @@ export class PngRenderer {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.cacheBytes = options.cacheBytes ?? 32 * 1024 * 1024;
     this.maxQueue = options.maxQueue;
+    this.onRendered = options.onRendered ?? (() => undefined);
     this.pool = new Piscina<PngTask, Uint8Array>({
       filename: new URL('./png-worker.ts', import.meta.url).href,
       minThreads: 0,
       maxThreads: options.threads,
       idleTimeout: 30_000,
       execArgv: workerExecArgv(),
-      // Rendering is CPU work: one thread per core given, never more tasks than that at a time per thread.
+      // Rendering is CPU work: one task at a time per thread. (No lower priority: on a busy machine a niced
+      // thread starves and every picture times out; PNG_THREADS below the core count keeps a core for the loop.)
       concurrentTasksPerWorker: 1,
     });
   }
@@ -74,27 +79,25 @@ export class PngRenderer {
     return png;
   }
 
-  /** The picture for `key`, from the cache or rendered from `strokes` (read only when it must be rendered). */
-  async render(
-    key: string,
-    sizePx: number,
-    strokes: () => Promise<readonly { points: readonly (readonly number[])[] }[]>,
-  ): Promise<Buffer> {
+  /**
+   * The picture for `key`, from the cache or rendered from what `load` reads (only when it must be
+   * rendered): the JSON text of the strokes' point arrays, parsed in the worker thread, and the key of
+   * what was read (a drawing being drawn may have moved on since `key` was made; it is cached as what it is).
+   */
+  async render(key: string, sizePx: number, load: () => Promise<{ key: string; pointsJson: string }>): Promise<Buffer> {
     const hit = this.cached(key);
     if (hit) return hit;
     const running = this.inFlight.get(key);
     if (running) return running;
     if (this.inFlight.size >= this.maxQueue) throw new RenderBusyError(`${this.maxQueue} pictures are being rendered; try again shortly`);
     const work = (async () => {
-      const task = flatten(await strokes(), sizePx);
-      const png = Buffer.from(
-        await this.pool.run(task, {
-          signal: AbortSignal.timeout(this.timeoutMs),
-          transferList: [task.xy.buffer as ArrayBuffer, task.lengths.buffer as ArrayBuffer],
-        }),
-      );
+      const read = await load();
+      const task: PngTask = { pointsJson: read.pointsJson, sizePx };
+      const started = performance.now();
+      const png = Buffer.from(await this.pool.run(task, { signal: AbortSignal.timeout(this.timeoutMs) }));
       this.rendered++;
-      this.remember(key, png);
+      this.onRendered(performance.now() - started);
+      this.remember(read.key, png);
       return png;
     })();
     this.inFlight.set(key, work);
@@ -119,22 +122,4 @@ export class PngRenderer {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
-}
-
-function flatten(strokes: readonly { points: readonly (readonly number[])[] }[], sizePx: number): PngTask {
-  const lengths = new Uint32Array(strokes.length);
-  let total = 0;
-  strokes.forEach((s, i) => {
-    lengths[i] = s.points.length;
-    total += s.points.length;
-  });
-  const xy = new Float64Array(total * 2);
-  let at = 0;
-  for (const s of strokes) {
-    for (const p of s.points) {
-      xy[at++] = p[0] ?? 0;
-      xy[at++] = p[1] ?? 0;
-    }
-  }
-  return { xy, lengths, sizePx };
 }

@@ -32,6 +32,8 @@ import { persistedSecret, SessionTokens } from './session-token.js';
 import { installSocketGuards, parseTrustProxy } from './socket-guards.js';
 import { type InklingServer, registerSocketHandlers } from './socket-handlers.js';
 
+export { SessionTokens } from './session-token.js';
+
 export interface Gateway {
   io: InklingServer;
   /** Whether other gateways share the deployment (room events then go through Redis). */
@@ -92,7 +94,12 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     defaultJobOptions: TRAINING_JOB_OPTIONS,
   });
   const recognitionView = new Queue(RECOGNITION_QUEUE, { connection: queueConnection, prefix: config.REDIS_PREFIX });
-  const png = new PngRenderer({ threads: config.PNG_THREADS, maxQueue: config.PNG_QUEUE });
+  const png = new PngRenderer({
+    threads: config.PNG_THREADS,
+    maxQueue: config.PNG_QUEUE,
+    timeoutMs: config.PNG_TIMEOUT_MS,
+    onRendered: (ms) => metrics.pngRender.observe(ms / 1000),
+  });
 
   const app = await buildHttpApp({
     log: logger.child({ area: 'gateway:http' }),

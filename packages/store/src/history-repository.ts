@@ -80,15 +80,22 @@ export class HistoryRepository {
     return rows[0]?.revision ?? null;
   }
 
-  /** The strokes of a drawing of `roomId` with the revision they are at, or null when the room has no such drawing. */
-  async drawingStrokes(roomId: string, drawingId: number): Promise<{ revision: number; strokes: BoardStroke[] } | null> {
-    const revision = await this.drawingRevision(roomId, drawingId);
-    if (revision === null) return null;
-    const { rows } = await this.pool.query<{ stroke_id: string; author_id: string; points: BoardStroke['points'] }>(
-      "SELECT stroke_id, author_id, points FROM strokes WHERE drawing_id = $1 AND state = 'active' ORDER BY added_revision, id",
-      [drawingId],
+  /**
+   * The revision of a drawing of `roomId` and the JSON text of its strokes' point arrays
+   * (`[[[x, y, t], …], …]`), read together, for a renderer that parses it elsewhere than on the caller's
+   * thread; null when the room has no such drawing.
+   */
+  async drawingPointsJson(roomId: string, drawingId: number): Promise<{ revision: number; pointsJson: string } | null> {
+    const { rows } = await this.pool.query<{ revision: number; points: string }>(
+      `SELECT coalesce(d.final_revision, r.revision) AS revision,
+              (SELECT coalesce(json_agg(s.points ORDER BY s.added_revision, s.id), '[]')::text
+                 FROM strokes s WHERE s.drawing_id = d.id AND s.state = 'active') AS points
+         FROM drawings d JOIN rooms r ON r.id = d.room_id
+        WHERE d.id = $1 AND d.room_id = $2`,
+      [drawingId, roomId],
     );
-    return { revision, strokes: rows.map((r) => ({ id: r.stroke_id, points: r.points, authorId: r.author_id })) };
+    const row = rows[0];
+    return row ? { revision: row.revision, pointsJson: row.points } : null;
   }
 
   /** A drawing of `roomId` with its strokes, predictions and labels, or null when the room has no such drawing. */
