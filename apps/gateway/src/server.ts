@@ -196,7 +196,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     close: async () => {
       expiry.stop();
       await peers.close();
-      io.disconnectSockets(true);
+      // Only this gateway's sockets: through the Redis adapter, the whole deployment's would be closed.
+      io.local.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await app.close();
       await metricsServer.close();
