@@ -3,6 +3,8 @@ import { ServiceEnvSchema } from '@inkling/protocol';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+/** An optional setting where an empty value (`NAME=` in an env file) means unset. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 export const GatewayConfigSchema = ServiceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -12,12 +14,12 @@ export const GatewayConfigSchema = ServiceEnvSchema.extend({
   /** Socket events per second allowed per connection (burst: twice that). */
   RATE_LIMIT_PER_SEC: positiveInt(200),
   /** Bearer token of the admin API and page; without it the admin API is off in production, random in development. */
-  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  ADMIN_TOKEN: unsetIfEmpty(z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters')),
   NODE_ENV: z.string().default('development'),
   /** How often a gateway counts the other gateways (a departed one is noticed within this time). */
   GATEWAY_PEER_CHECK_MS: z.coerce.number().int().min(50).default(2000),
   /** Signs session tokens; every gateway of a deployment needs the same one. Required in production. */
-  SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
+  SESSION_SECRET: unsetIfEmpty(z.string().min(32, 'SESSION_SECRET must be at least 32 characters')),
   /** Where a development gateway keeps the session secret it made when SESSION_SECRET is unset. */
   SESSION_SECRET_FILE: z.string().default('.data/session-secret'),
   /** How long a session token stays valid (a new one comes with every join). */

@@ -88,10 +88,14 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (ap
       const etag = `"${key.replaceAll(':', '-')}"`;
       reply.header('etag', etag).header('cache-control', 'private, no-cache').type('image/png');
       if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-      const picture = await png.render(key, sizePx, async () => {
+      const picture = await png.render(key, sizePx, `${drawingId}:${revision}`, async () => {
         const read = await history.drawingPointsJson(roomId, drawingId);
         if (!read) throw drawingNotFound();
-        return { key: PngRenderer.key(drawingId, read.revision, sizePx), pointsJson: read.pointsJson };
+        return {
+          key: PngRenderer.key(drawingId, read.revision, sizePx),
+          source: `${drawingId}:${read.revision}`,
+          pointsJson: read.pointsJson,
+        };
       });
       return reply.send(picture);
     },

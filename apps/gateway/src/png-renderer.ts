@@ -10,6 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import type { PngTask } from './png-worker.js';
 
+/** Characters of stroke JSON kept for rendering other sizes of the same drawing revision. */
+const SOURCE_CACHE_CHARS = 8_000_000;
+
 export class RenderBusyError extends Error {
   constructor(message: string) {
     super(message);
@@ -41,10 +44,16 @@ export class PngRenderer {
   private readonly cache = new Map<string, Buffer>();
   private cachedBytes = 0;
   private readonly inFlight = new Map<string, Promise<Buffer>>();
+  /** Strokes (JSON text) by drawing revision, oldest first. */
+  private readonly sources = new Map<string, string>();
   private readonly timeoutMs: number;
   private readonly cacheBytes: number;
   private readonly maxQueue: number;
   private readonly onRendered: (ms: number) => void;
+  private readonly threads: number;
+  /** Slots in use (each: reading a drawing and rendering it), and renders waiting for one. */
+  private busy = 0;
+  private readonly waiting: (() => void)[] = [];
   /** Renders finished (for tests and metrics). */
   rendered = 0;
 
@@ -53,6 +62,7 @@ export class PngRenderer {
     this.cacheBytes = options.cacheBytes ?? 32 * 1024 * 1024;
     this.maxQueue = options.maxQueue;
     this.onRendered = options.onRendered ?? (() => undefined);
+    this.threads = options.threads;
     this.pool = new Piscina<PngTask, Uint8Array>({
       filename: new URL('./png-worker.ts', import.meta.url).href,
       minThreads: 0,
@@ -83,22 +93,39 @@ export class PngRenderer {
    * The picture for `key`, from the cache or rendered from what `load` reads (only when it must be
    * rendered): the JSON text of the strokes' point arrays, parsed in the worker thread, and the key of
    * what was read (a drawing being drawn may have moved on since `key` was made; it is cached as what it is).
+   * `source` names the drawing revision: the strokes read for one size serve the other sizes too.
    */
-  async render(key: string, sizePx: number, load: () => Promise<{ key: string; pointsJson: string }>): Promise<Buffer> {
+  async render(
+    key: string,
+    sizePx: number,
+    source: string,
+    load: () => Promise<{ key: string; source: string; pointsJson: string }>,
+  ): Promise<Buffer> {
     const hit = this.cached(key);
     if (hit) return hit;
     const running = this.inFlight.get(key);
     if (running) return running;
     if (this.inFlight.size >= this.maxQueue) throw new RenderBusyError(`${this.maxQueue} pictures are being rendered; try again shortly`);
     const work = (async () => {
-      const read = await load();
-      const task: PngTask = { pointsJson: read.pointsJson, sizePx };
-      const started = performance.now();
-      const png = Buffer.from(await this.pool.run(task, { signal: AbortSignal.timeout(this.timeoutMs) }));
-      this.rendered++;
-      this.onRendered(performance.now() - started);
-      this.remember(read.key, png);
-      return png;
+      const deadline = performance.now() + this.timeoutMs;
+      // Read the strokes only when a thread is free for them: one drawing in memory per thread, and
+      // the database is not asked for every waiting picture at once.
+      await this.slot(deadline);
+      try {
+        const known = this.sources.get(source);
+        const read = known ? { key, source, pointsJson: known } : await load();
+        if (!known) this.rememberSource(read.source, read.pointsJson);
+        const task: PngTask = { pointsJson: read.pointsJson, sizePx };
+        const started = performance.now();
+        const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - started)));
+        const png = Buffer.from(await this.pool.run(task, { signal }));
+        this.rendered++;
+        this.onRendered(performance.now() - started);
+        this.remember(read.key, png);
+        return png;
+      } finally {
+        this.release();
+      }
     })();
     this.inFlight.set(key, work);
     try {
@@ -106,6 +133,44 @@ export class PngRenderer {
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  /** Keeps the strokes of the last few drawing revisions rendered (a few MB), for their other sizes. */
+  private rememberSource(source: string, pointsJson: string): void {
+    this.sources.set(source, pointsJson);
+    let bytes = 0;
+    for (const v of this.sources.values()) bytes += v.length;
+    for (const [k, v] of this.sources) {
+      if (bytes <= SOURCE_CACHE_CHARS || this.sources.size === 1) break;
+      this.sources.delete(k);
+      bytes -= v.length;
+    }
+  }
+
+  /** Waits for one of the `threads` rendering slots, until `deadline` (then a TimeoutError). */
+  private slot(deadline: number): Promise<void> {
+    if (this.busy < this.threads) {
+      this.busy++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        reject(new DOMException('the picture waited too long for a render thread', 'TimeoutError'));
+      }, deadline - performance.now());
+      this.waiting.push(waiter);
+    });
+  }
+
+  /** Hands a slot to the next waiting render, or frees it. */
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy--;
   }
 
   private remember(key: string, png: Buffer): void {
