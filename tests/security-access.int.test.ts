@@ -283,6 +283,7 @@ describe('malformed requests', () => {
       [await post('x=1', 'application/x-www-form-urlencoded'), 'UNSUPPORTED_MEDIA_TYPE'],
       [await post(JSON.stringify({ epochs: 1, pad: 'x'.repeat(100_000) })), 'BODY_TOO_LARGE'],
       [await post(JSON.stringify({ epochs: 0 })), 'INVALID_PAYLOAD'],
+      [await post('{"__proto__": {"polluted": true}, "epochs": 1}'), 'INVALID_JSON'],
     ] as const) {
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);

@@ -69,6 +69,12 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     frameworkErrors: (err, _req, reply) => sendError(reply, toHttpError(err, log)),
   });
   app.setErrorHandler(errorHandler(log));
+  // An empty JSON body (a bodiless POST that still says `content-type: application/json`) is no body.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    body === '' || body.length === 0 ? done(null, undefined) : json(req, body.toString(), done),
+  );
   app.setValidatorCompiler(validatorCompiler);
   // Responses are the server's own data, typed by the schemas; they are documented, not re-validated.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
