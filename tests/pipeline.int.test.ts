@@ -170,13 +170,15 @@ describe('undo, redo, clear and label', () => {
     expect(history.items[0]).toMatchObject({ drawingId: archivedDrawingId, finalRevision: revision, strokeCount: 2, label: { text: '4' } });
     expect(history.items[0]?.prediction?.text).toBe('4');
 
-    const detail = (await (await fetch(`${stack.gateway.url}/api/drawings/${archivedDrawingId}`)).json()) as DrawingDetail;
+    const detail = (await (
+      await fetch(`${stack.gateway.url}/api/rooms/${a.roomId}/drawings/${archivedDrawingId}`)
+    ).json()) as DrawingDetail;
     expect(detail.strokes.map((s: Stroke) => s.id)).toEqual(strokes.map((s) => s.id));
     expect(detail.predictions.length).toBeGreaterThanOrEqual(1);
     // The same person labelling the same drawing revision twice (board, then History) keeps one label.
     expect(detail.labels.map((l: { text: string }) => l.text)).toEqual(['4']);
 
-    const png = await fetch(`${stack.gateway.url}/api/drawings/${archivedDrawingId}.png?size=64`);
+    const png = await fetch(`${stack.gateway.url}/api/rooms/${a.roomId}/drawings/${archivedDrawingId}.png?size=64`);
     expect(png.headers.get('content-type')).toBe('image/png');
     const bytes = new Uint8Array(await png.arrayBuffer());
     expect(Array.from(bytes.subarray(1, 4), (c) => String.fromCharCode(c)).join('')).toBe('PNG');
@@ -263,9 +265,9 @@ describe('bad input changes nothing', () => {
     const badQuery = await fetch(`${base}/api/rooms/${roomId}/history?limit=5000`);
     expect(badQuery.status).toBe(400);
     expect(((await badQuery.json()) as { error: { code: string } }).error.code).toBe('INVALID_QUERY');
-    expect((await fetch(`${base}/api/drawings/abc`)).status).toBe(400);
-    expect((await fetch(`${base}/api/drawings/999999`)).status).toBe(404);
-    expect((await fetch(`${base}/api/drawings/1.png?size=5`)).status).toBe(400);
+    expect((await fetch(`${base}/api/rooms/${roomId}/drawings/abc`)).status).toBe(400);
+    expect((await fetch(`${base}/api/rooms/${roomId}/drawings/999999`)).status).toBe(404);
+    expect((await fetch(`${base}/api/rooms/${roomId}/drawings/1.png?size=5`)).status).toBe(400);
   });
 });
 
@@ -292,7 +294,7 @@ describe('recognition ordering', () => {
 
   it('strokes committed at the same moment in many rooms share recognition jobs, and each room gets its own prediction', async () => {
     const counter = async (name: string) => {
-      const text = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+      const text = await (await fetch(stack.gateway.metricsUrl)).text();
       return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN);
     };
     const people = await Promise.all(Array.from({ length: 10 }, (_, i) => joined(`P${i}`)));
@@ -415,7 +417,7 @@ describe('operations endpoints', () => {
     const health = await fetch(`${stack.gateway.url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok', checks: { postgres: true, redis: true } });
-    const metrics = await (await fetch(`${stack.gateway.url}/metrics`)).text();
+    const metrics = await (await fetch(stack.gateway.metricsUrl)).text();
     expect(metrics).toMatch(/inkling_socket_events_total\{event="stroke:commit",outcome="ok"\} \d+/);
     expect(metrics).toContain('inkling_prediction_latency_seconds_bucket');
   });

@@ -4,6 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Gateway, startGateway } from '@inkling/gateway';
@@ -46,13 +47,16 @@ export interface Stack {
   spawnWorker: (env?: Record<string, string>) => Promise<ChildProcess>;
   restartGateway: () => Promise<Gateway>;
   /** Another gateway of the same deployment (same database and Redis), closed with the stack. */
-  startExtraGateway: () => Promise<Gateway>;
+  startExtraGateway: (env?: Record<string, string | number>) => Promise<Gateway>;
+  /** A gateway of the same deployment as its own process (to measure its memory), killed with the stack. */
+  spawnGateway: (env?: Record<string, string>) => Promise<{ child: ChildProcess; url: string; metricsUrl: string }>;
   /** A connected client of the main gateway, or of the one at `url`. */
   client: (url?: string, options?: ClientOptions) => Promise<Client>;
   close: () => Promise<void>;
 }
 
-const silent = pino({ level: 'silent' });
+// TEST_GATEWAY_LOG=error (or debug…) shows the gateways' and workers' logs while debugging a test.
+const silent = pino({ level: process.env.TEST_GATEWAY_LOG ?? 'silent' });
 
 export async function startStack(
   opts: {
@@ -157,13 +161,24 @@ export async function startStack(
       await ready;
       return child;
     },
+    spawnGateway: async (env = {}) => {
+      const [port, metricsPort] = [await freePort(), await freePort()];
+      const { child, ready } = spawnUntilReady(
+        join(ROOT, 'apps', 'gateway', 'src', 'main.ts'),
+        { ...process.env, ...stringify(gatewayConfig), ...env, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' },
+        'gateway listening',
+      );
+      children.push(child);
+      await ready;
+      return { child, url: `http://127.0.0.1:${port}`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
+    },
     restartGateway: async () => {
       await gateway.close();
       gateway = await startGateway(gatewayConfig, silent);
       return gateway;
     },
-    startExtraGateway: async () => {
-      const started = await startGateway(gatewayConfig, silent);
+    startExtraGateway: async (env = {}) => {
+      const started = await startGateway({ ...gatewayConfig, ...env }, silent);
       let closing: Promise<void> | undefined;
       // Closing twice (by the test, then by the stack) closes once.
       const g: Gateway = { ...started, close: () => (closing ??= started.close()) };
@@ -198,6 +213,18 @@ export async function startStack(
   };
   for (let i = 0; i < (opts.workers ?? 1); i++) await stack.startWorker();
   return stack;
+}
+
+/** A TCP port free right now (for a child process that needs its port before it starts). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 function stringify(o: Record<string, string | number>): Record<string, string> {

@@ -3,6 +3,8 @@ import { ServiceEnvSchema } from '@inkling/protocol';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+/** An optional setting where an empty value (`NAME=` in an env file) means unset. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
 export const GatewayConfigSchema = ServiceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -12,12 +14,12 @@ export const GatewayConfigSchema = ServiceEnvSchema.extend({
   /** Socket events per second allowed per connection (burst: twice that). */
   RATE_LIMIT_PER_SEC: positiveInt(200),
   /** Bearer token of the admin API and page; without it the admin API is off in production, random in development. */
-  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  ADMIN_TOKEN: unsetIfEmpty(z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters')),
   NODE_ENV: z.string().default('development'),
   /** How often a gateway counts the other gateways (a departed one is noticed within this time). */
   GATEWAY_PEER_CHECK_MS: z.coerce.number().int().min(50).default(2000),
   /** Signs session tokens; every gateway of a deployment needs the same one. Required in production. */
-  SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters').optional(),
+  SESSION_SECRET: unsetIfEmpty(z.string().min(32, 'SESSION_SECRET must be at least 32 characters')),
   /** Where a development gateway keeps the session secret it made when SESSION_SECRET is unset. */
   SESSION_SECRET_FILE: z.string().default('.data/session-secret'),
   /** How long a session token stays valid (a new one comes with every join). */
@@ -64,10 +66,14 @@ export const GatewayConfigSchema = ServiceEnvSchema.extend({
   ROOM_EXPIRY_CHECK_MS: z.coerce.number().int().min(100).default(3_600_000),
   /** HTTP requests per minute per client address (the API; static files are not counted). */
   HTTP_REQUESTS_PER_MINUTE: positiveInt(600),
+  /** PNG requests per minute per client address. */
+  PNG_PER_MINUTE: positiveInt(120),
   /** PNG renders running or waiting at once; more get 503 RENDER_BUSY. */
   PNG_QUEUE: positiveInt(16),
   /** Worker threads rendering PNGs. */
   PNG_THREADS: positiveInt(1),
+  /** Longest a PNG may take to render (waiting included) before it is abandoned with 503 RENDER_TIMEOUT. */
+  PNG_TIMEOUT_MS: positiveInt(10_000),
 }).superRefine((c, ctx) => {
   if (c.NODE_ENV === 'production' && !c.SESSION_SECRET)
     ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'SESSION_SECRET is required in production (32+ random characters)' });

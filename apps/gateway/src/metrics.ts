@@ -35,6 +35,12 @@ export function createMetrics() {
       help: 'Board revisions enqueued for recognition',
       registers: [registry],
     }),
+    pngRender: new Histogram({
+      name: 'inkling_png_render_seconds',
+      help: 'Time to render one PNG of a drawing in the worker pool (cache misses only)',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
     predictionLatency: new Histogram({
       name: 'inkling_prediction_latency_seconds',
       help: 'Change accepted → prediction published, as reported by the worker',

@@ -46,9 +46,55 @@ export function encodeGreyPng(grey: Uint8Array, width: number, height: number): 
   ]);
 }
 
-/** A picture of the board: strokes in board units drawn black on white at `sizePx` pixels square. */
-export function renderDrawingPng(strokes: readonly DrawnStroke[], sizePx: number): Buffer {
-  const ink = rasterizeSegments(strokeSegments(strokes, sizePx), sizePx, Math.max(1.5, sizePx * 0.03));
+/**
+ * Most pixel visits one picture may cost the rasterizer (about 0.2 s of one busy core). It visits every pixel
+ * of each segment's bounding box widened by the pen, so the cost is known before drawing.
+ */
+export const MAX_RENDER_COST = 2_000_000;
+
+const penWidthPx = (sizePx: number) => Math.max(1.5, sizePx * 0.03);
+
+/** Pixels the rasterizer would visit to draw `segments` with a pen of `penPx`. */
+export function renderCost(segments: readonly (readonly number[])[], penPx: number): number {
+  const reach = 2 * (penPx / 2 + 1) + 1;
+  let cost = 0;
+  for (const [x0 = 0, y0 = 0, x1 = 0, y1 = 0] of segments) cost += (Math.abs(x1 - x0) + reach) * (Math.abs(y1 - y0) + reach);
+  return cost;
+}
+
+/** Scales a square coverage image to `to` pixels (bilinear). */
+function upscale(image: Float32Array, from: number, to: number): Float32Array {
+  const out = new Float32Array(to * to);
+  const k = from / to;
+  for (let y = 0; y < to; y++) {
+    const fy = Math.max(0, Math.min(from - 1, (y + 0.5) * k - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(from - 1, y0 + 1);
+    const wy = fy - y0;
+    for (let x = 0; x < to; x++) {
+      const fx = Math.max(0, Math.min(from - 1, (x + 0.5) * k - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(from - 1, x0 + 1);
+      const wx = fx - x0;
+      const top = (image[y0 * from + x0] ?? 0) * (1 - wx) + (image[y0 * from + x1] ?? 0) * wx;
+      const bottom = (image[y1 * from + x0] ?? 0) * (1 - wx) + (image[y1 * from + x1] ?? 0) * wx;
+      out[y * to + x] = top * (1 - wy) + bottom * wy;
+    }
+  }
+  return out;
+}
+
+/**
+ * A picture of the board: strokes in board units drawn black on white at `sizePx` pixels square. A board
+ * that would cost more than `maxCost` to draw at that size is drawn smaller (the cost falls with the
+ * square of the size) and scaled up, so no picture costs more than about `maxCost` pixel visits.
+ */
+export function renderDrawingPng(strokes: readonly DrawnStroke[], sizePx: number, maxCost = MAX_RENDER_COST): Buffer {
+  let drawPx = sizePx;
+  const cost = renderCost(strokeSegments(strokes, sizePx), penWidthPx(sizePx));
+  if (cost > maxCost) drawPx = Math.max(8, Math.floor(sizePx * Math.sqrt(maxCost / cost)));
+  let ink = rasterizeSegments(strokeSegments(strokes, drawPx), drawPx, penWidthPx(drawPx));
+  if (drawPx !== sizePx) ink = upscale(ink, drawPx, sizePx);
   const grey = new Uint8Array(ink.length);
   for (let i = 0; i < ink.length; i++) grey[i] = 255 - Math.round((ink[i] ?? 0) * 255);
   return encodeGreyPng(grey, sizePx, sizePx);

@@ -1,26 +1,38 @@
 /**
- * Builds a gateway: HTTP API + Socket.IO on one server, Postgres for rooms, Redis for the Socket.IO adapter
- * (cross-gateway rooms), the recognition queue and the prediction channel. Listens on the given port (0 in
- * tests) and closes everything it opened.
+ * Builds a gateway: the HTTP layer (Fastify) and Socket.IO on one server, Postgres for rooms, Redis for
+ * the Socket.IO adapter (cross-gateway rooms), the recognition queue and the prediction channel, and an
+ * internal listener for `/metrics`. Listens on the given port (0 in tests) and closes everything it opened.
  */
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_EVENT_BYTES } from '@inkling/protocol';
+import {
+  MAX_EVENT_BYTES,
+  RECOGNITION_QUEUE,
+  TRAINING_JOB_OPTIONS,
+  TRAINING_QUEUE,
+  type TrainingJobData,
+  type TrainingJobResult,
+} from '@inkling/protocol';
 import { createPool, HistoryRepository, ModelRegistry, migrate, RoomRepository, TrainingData } from '@inkling/store';
 import { createAdapter } from '@socket.io/redis-adapter';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { Server } from 'socket.io';
-import { createAdminApi, resolveAdminToken } from './admin-api.js';
+import { AdminAuth, resolveAdminToken } from './admin-auth.js';
 import { type GatewayConfig, type GatewayConfigInput, parseGatewayConfig } from './config.js';
 import { type GatewayPeers, watchGatewayPeers } from './gateway-peers.js';
-import { createHttpHandler } from './http-api.js';
+import { buildHttpApp } from './http-app.js';
 import { createMetrics } from './metrics.js';
+import { startMetricsServer } from './metrics-server.js';
+import { PngRenderer } from './png-renderer.js';
 import { startPredictionRelay } from './prediction-relay.js';
 import { RecognitionQueue } from './recognition-queue.js';
+import { startRoomExpiry } from './room-expiry.js';
 import { persistedSecret, SessionTokens } from './session-token.js';
 import { installSocketGuards, parseTrustProxy } from './socket-guards.js';
 import { type InklingServer, registerSocketHandlers } from './socket-handlers.js';
+
+export { SessionTokens } from './session-token.js';
 
 export interface Gateway {
   io: InklingServer;
@@ -29,8 +41,20 @@ export interface Gateway {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   port: number;
+  /** The internal Prometheus endpoint, e.g. http://127.0.0.1:9464/metrics */
+  metricsUrl: string;
+  /** PNGs rendered so far by this gateway (cache misses). */
+  pngRenders: () => number;
   close: () => Promise<void>;
 }
+
+/** Security headers for Socket.IO's own HTTP responses (the polling transport), which bypass Fastify. */
+const SOCKET_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+};
 
 /** Starts a gateway from its configuration (environment-style values are parsed and validated here). */
 export async function startGateway(input: GatewayConfigInput | GatewayConfig, logger?: Logger): Promise<Gateway> {
@@ -52,7 +76,9 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
   const pub = new Redis(config.REDIS_URL, { ...redisOptions, enableAutoPipelining: true });
   const sub = new Redis(config.REDIS_URL, redisOptions);
   const predictionSub = new Redis(config.REDIS_URL, redisOptions);
-  for (const c of [command, pub, sub, predictionSub]) c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const queueConnection = command.duplicate();
+  for (const c of [command, pub, sub, predictionSub, queueConnection])
+    c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 
   const metrics = createMetrics();
   const rooms = new RoomRepository(pool);
@@ -61,40 +87,58 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     metrics.jobsEnqueued.inc();
     metrics.boardsEnqueued.inc(boards);
   });
-
-  const admin = createAdminApi({
-    token: resolveAdminToken(config.ADMIN_TOKEN, config.NODE_ENV === 'production', log),
-    registry: new ModelRegistry(pool),
-    data: new TrainingData(pool),
-    redis: command,
+  // Read-only views of the queues for the admin API and the queue dashboard.
+  const trainingQueue = new Queue<TrainingJobData, TrainingJobResult>(TRAINING_QUEUE, {
+    connection: queueConnection,
     prefix: config.REDIS_PREFIX,
-    log: logger.child({ area: 'gateway:admin' }),
+    defaultJobOptions: TRAINING_JOB_OPTIONS,
   });
-  const http = createServer(
-    createHttpHandler({
-      admin,
-      history,
-      metrics,
-      webDist: config.WEB_DIST,
-      health: async () => ({
-        postgres: await pool.query('SELECT 1').then(
-          () => true,
-          () => false,
-        ),
-        redis: await command.ping().then(
-          (r) => r === 'PONG',
-          () => false,
-        ),
-      }),
+  const recognitionView = new Queue(RECOGNITION_QUEUE, { connection: queueConnection, prefix: config.REDIS_PREFIX });
+  const png = new PngRenderer({
+    threads: config.PNG_THREADS,
+    maxQueue: config.PNG_QUEUE,
+    timeoutMs: config.PNG_TIMEOUT_MS,
+    onRendered: (ms) => metrics.pngRender.observe(ms / 1000),
+  });
+
+  const app = await buildHttpApp({
+    log: logger.child({ area: 'gateway:http' }),
+    trustProxy,
+    allowedOrigins: config.ALLOWED_ORIGINS,
+    webDist: config.WEB_DIST,
+    requestsPerMinute: config.HTTP_REQUESTS_PER_MINUTE,
+    health: async () => ({
+      postgres: await pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
+      redis: await command.ping().then(
+        (r) => r === 'PONG',
+        () => false,
+      ),
     }),
-  );
-  const io: InklingServer = new Server(http, {
+    history: { history, png, pngPerMinute: config.PNG_PER_MINUTE },
+    admin: {
+      auth: new AdminAuth(resolveAdminToken(config.ADMIN_TOKEN, config.NODE_ENV === 'production', log)),
+      registry: new ModelRegistry(pool),
+      data: new TrainingData(pool),
+      redis: command,
+      redisPrefix: config.REDIS_PREFIX,
+      training: trainingQueue,
+      recognition: recognitionView,
+      log: logger.child({ area: 'gateway:admin' }),
+    },
+  });
+
+  const io: InklingServer = new Server(app.server, {
     // The largest legal event (a load of a full board); anything bigger closes the connection unread.
     maxHttpBufferSize: MAX_EVENT_BYTES,
     // Cross-origin reads of the polling transport only for the configured origins (same-origin needs none).
     ...(config.ALLOWED_ORIGINS.length > 0 ? { cors: { origin: config.ALLOWED_ORIGINS } } : {}),
     adapter: createAdapter(pub, sub, { key: `${config.REDIS_PREFIX}:socket.io` }),
   });
+  io.engine.on('initial_headers', (headers: Record<string, string>) => Object.assign(headers, SOCKET_HEADERS));
+  io.engine.on('headers', (headers: Record<string, string>) => Object.assign(headers, SOCKET_HEADERS));
   const guards = installSocketGuards(io, {
     allowedOrigins: config.ALLOWED_ORIGINS,
     trustProxy,
@@ -129,27 +173,39 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     },
   });
   await startPredictionRelay(predictionSub, config.REDIS_PREFIX, io, metrics, logger.child({ area: 'gateway:predictions' }));
-
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.PORT, config.HOST, () => resolve());
+  const expiry = startRoomExpiry({
+    rooms,
+    idleMs: config.ROOM_IDLE_DAYS * 86_400_000,
+    checkMs: config.ROOM_EXPIRY_CHECK_MS,
+    log: logger.child({ area: 'gateway:expiry' }),
   });
-  const port = (http.address() as AddressInfo).port;
+
+  const metricsServer = await startMetricsServer(metrics.registry, config.METRICS_PORT, config.METRICS_HOST);
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const port = (app.server.address() as AddressInfo).port;
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
-  log.info({ port }, 'gateway listening');
+  log.info({ port, metrics: metricsServer.url }, 'gateway listening');
 
   return {
     io,
     peers,
     port,
     url: `http://${host}:${port}`,
+    metricsUrl: metricsServer.url,
+    pngRenders: () => png.rendered,
     close: async () => {
+      expiry.stop();
       await peers.close();
-      io.disconnectSockets(true);
+      // Only this gateway's sockets: through the Redis adapter, the whole deployment's would be closed.
+      io.local.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await app.close();
+      await metricsServer.close();
+      await png.close();
       await recognition.close();
-      await admin.close();
-      await Promise.all([command, pub, sub, predictionSub].map((c) => c.quit().catch(() => undefined)));
+      await trainingQueue.close();
+      await recognitionView.close();
+      await Promise.all([command, pub, sub, predictionSub, queueConnection].map((c) => c.quit().catch(() => undefined)));
       await pool.end();
     },
   };

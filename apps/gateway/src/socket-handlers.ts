@@ -174,10 +174,13 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
       socket.disconnect(true);
     };
 
-    // The size of each incoming message, read before Socket.IO decodes it (one message = one event).
+    // The size of each incoming event, read from the transport before Socket.IO decodes it: the bytes of
+    // every message since the previous event (one text message, or a header and its binary attachments).
     let lastMessageBytes = 0;
     socket.conn.on('packet', (packet: { type: string; data?: unknown }) => {
-      if (packet.type === 'message') lastMessageBytes = typeof packet.data === 'string' ? packet.data.length : 0;
+      if (packet.type !== 'message') return;
+      const data = packet.data;
+      lastMessageBytes += typeof data === 'string' ? data.length : ((data as { byteLength?: number } | undefined)?.byteLength ?? 0);
     });
     // Before any handler: unknown events and oversized ones get an error ack (when they have one) and go no further.
     socket.use((packet, next) => {

@@ -1,4 +1,7 @@
-/** Read side of a room's past: archived drawings with their final prediction and label. */
+/**
+ * Read side of a room's past: archived drawings with their final prediction and label. A drawing is only
+ * ever read through its room (the room id is the capability to read it).
+ */
 
 import type { BoardStroke, DrawingDetail, HistoryItem, HistoryPage } from '@inkling/protocol';
 import type pg from 'pg';
@@ -63,10 +66,50 @@ export class HistoryRepository {
     return { items, nextBefore: rows.length > limit ? (items.at(-1)?.drawingId ?? null) : null };
   }
 
-  async drawing(drawingId: number): Promise<DrawingDetail | null> {
-    const { rows } = await this.pool.query<{ room_id: string; started_at: Date; archived_at: Date | null; final_revision: number | null }>(
-      'SELECT room_id, started_at, archived_at, final_revision FROM drawings WHERE id = $1',
-      [drawingId],
+  /**
+   * The revision a drawing of `roomId` is at (its final revision if archived, else the room's), or null
+   * when the room has no such drawing.
+   */
+  async drawingRevision(roomId: string, drawingId: number): Promise<number | null> {
+    const { rows } = await this.pool.query<{ revision: number }>(
+      `SELECT coalesce(d.final_revision, r.revision) AS revision
+         FROM drawings d JOIN rooms r ON r.id = d.room_id
+        WHERE d.id = $1 AND d.room_id = $2`,
+      [drawingId, roomId],
+    );
+    return rows[0]?.revision ?? null;
+  }
+
+  /**
+   * The revision of a drawing of `roomId` and the JSON text of its strokes' point arrays
+   * (`[[[x, y, t], …], …]`), read together, for a renderer that parses it elsewhere than on the caller's
+   * thread; null when the room has no such drawing.
+   */
+  async drawingPointsJson(roomId: string, drawingId: number): Promise<{ revision: number; pointsJson: string } | null> {
+    const { rows } = await this.pool.query<{ revision: number; points: string }>(
+      `SELECT coalesce(d.final_revision, r.revision) AS revision,
+              (SELECT coalesce(json_agg(s.points ORDER BY s.added_revision, s.id), '[]')::text
+                 FROM strokes s WHERE s.drawing_id = d.id AND s.state = 'active') AS points
+         FROM drawings d JOIN rooms r ON r.id = d.room_id
+        WHERE d.id = $1 AND d.room_id = $2`,
+      [drawingId, roomId],
+    );
+    const row = rows[0];
+    return row ? { revision: row.revision, pointsJson: row.points } : null;
+  }
+
+  /** A drawing of `roomId` with its strokes, predictions and labels, or null when the room has no such drawing. */
+  async drawing(roomId: string, drawingId: number): Promise<DrawingDetail | null> {
+    const { rows } = await this.pool.query<{
+      started_at: Date;
+      archived_at: Date | null;
+      final_revision: number | null;
+      room_revision: number;
+    }>(
+      `SELECT d.started_at, d.archived_at, d.final_revision, r.revision AS room_revision
+         FROM drawings d JOIN rooms r ON r.id = d.room_id
+        WHERE d.id = $1 AND d.room_id = $2`,
+      [drawingId, roomId],
     );
     const d = rows[0];
     if (!d) return null;
@@ -85,12 +128,13 @@ export class HistoryRepository {
     ]);
     return {
       drawingId,
-      roomId: d.room_id,
+      roomId,
+      revision: d.final_revision ?? d.room_revision,
       startedAt: d.started_at.toISOString(),
       archivedAt: d.archived_at?.toISOString() ?? null,
       finalRevision: d.final_revision,
       strokes: strokes.rows.map((r) => ({ id: r.stroke_id, points: r.points, authorId: r.author_id })),
-      predictions: predictions.rows.map((r) => toPrediction(r, d.room_id)),
+      predictions: predictions.rows.map((r) => toPrediction(r, roomId)),
       labels: labels.rows.map((l) => ({ text: l.text, revision: l.revision, userId: l.user_id, createdAt: l.created_at.toISOString() })),
     };
   }

@@ -39,6 +39,10 @@ export function createAdminClient(base: string, token: string) {
       });
     },
     queues: async (): Promise<QueueStats> => request('GET', '/api/admin/queues', QueueStatsSchema),
+    /** Lets this browser open the queue dashboard (Bull Board): an HttpOnly session cookie, never the token itself. */
+    openQueueDashboard: async (): Promise<void> => {
+      await request('POST', '/api/admin/dashboard-session', z.null());
+    },
   };
 }
 export type AdminClient = ReturnType<typeof createAdminClient>;
