@@ -1,6 +1,7 @@
 /** Gateway configuration from environment variables, parsed and validated once at start-up. */
 import { ServiceEnvSchema } from '@inkling/protocol';
 import { z } from 'zod';
+import { RecognitionEnvSchema } from './recognition-config.js';
 
 export const GatewayConfigSchema = ServiceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -14,8 +15,9 @@ export const GatewayConfigSchema = ServiceEnvSchema.extend({
   NODE_ENV: z.string().default('development'),
   /** How often a gateway counts the other gateways (a departed one is noticed within this time). */
   GATEWAY_PEER_CHECK_MS: z.coerce.number().int().min(50).default(2000),
-});
+}).extend(RecognitionEnvSchema.shape);
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';

@@ -5,18 +5,20 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPool, HistoryRepository, ModelRegistry, migrate, RoomRepository, TrainingData } from '@inkling/store';
+import { createPool, HistoryRepository, ModelRegistry, migrate, RecognitionStore, RoomRepository, TrainingData } from '@inkling/store';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createAdminApi, resolveAdminToken } from './admin-api.js';
-import type { GatewayConfig } from './config.js';
+import { type GatewayConfigInput, GatewayConfigSchema } from './config.js';
 import { type GatewayPeers, watchGatewayPeers } from './gateway-peers.js';
 import { createHttpHandler } from './http-api.js';
 import { createMetrics } from './metrics.js';
 import { startPredictionRelay } from './prediction-relay.js';
+import { createRecognitionMetrics } from './recognition-metrics.js';
 import { RecognitionQueue } from './recognition-queue.js';
+import { startReconciler } from './reconciler.js';
 import { type InklingServer, registerSocketHandlers } from './socket-handlers.js';
 
 export interface Gateway {
@@ -29,9 +31,19 @@ export interface Gateway {
   close: () => Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig, logger: Logger = pino({ level: config.LOG_LEVEL })): Promise<Gateway> {
+/** `options` are the configuration variables; defaults apply to those left out. */
+export async function startGateway(options: GatewayConfigInput, logger?: Logger): Promise<Gateway> {
+  const config = GatewayConfigSchema.parse(options);
+  logger ??= pino({ level: config.LOG_LEVEL });
   const log = logger.child({ area: 'gateway' });
-  const pool = createPool(config.DATABASE_URL, 20);
+  const metrics = createMetrics();
+  const recognitionMetrics = createRecognitionMetrics(metrics.registry, (boards) => {
+    metrics.jobsEnqueued.inc();
+    metrics.boardsEnqueued.inc(boards);
+  });
+  const pool = createPool(config.DATABASE_URL, 20, {
+    retry: { deadlineMs: config.PG_RETRY_DEADLINE_MS, onRetry: () => recognitionMetrics.postgresRetries.inc() },
+  });
   await migrate(pool);
   const redisOptions = { maxRetriesPerRequest: null, lazyConnect: false } as const;
   const command = new Redis(config.REDIS_URL, redisOptions);
@@ -41,13 +53,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
   const predictionSub = new Redis(config.REDIS_URL, redisOptions);
   for (const c of [command, pub, sub, predictionSub]) c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 
-  const metrics = createMetrics();
   const rooms = new RoomRepository(pool);
   const history = new HistoryRepository(pool);
-  const recognition = new RecognitionQueue(command, config.REDIS_PREFIX, (boards) => {
-    metrics.jobsEnqueued.inc();
-    metrics.boardsEnqueued.inc(boards);
+  const recognitionStore = new RecognitionStore(pool);
+  const recognition = new RecognitionQueue({
+    redis: command,
+    prefix: config.REDIS_PREFIX,
+    store: recognitionStore,
+    log: logger.child({ area: 'gateway:recognition' }),
+    metrics: recognitionMetrics,
+    recognizeLimit: config.RECOGNIZE_LIMIT_PER_ROOM,
+    recognizeWindowMs: config.RECOGNIZE_WINDOW_MS,
+    faultEnqueueDelayMs: config.FAULT_ENQUEUE_DELAY_MS,
   });
+  recognitionMetrics.watchQueue(recognition.queue);
 
   const admin = createAdminApi({
     token: resolveAdminToken(config.ADMIN_TOKEN, config.NODE_ENV === 'production', log),
@@ -98,6 +117,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
     ratePerSec: config.RATE_LIMIT_PER_SEC,
   });
   await startPredictionRelay(predictionSub, config.REDIS_PREFIX, io, metrics, logger.child({ area: 'gateway:predictions' }));
+  // At start-up (finds what a gateway killed between commit and enqueue left), periodically, and when Redis
+  // comes back.
+  const reconciler = startReconciler({
+    store: recognitionStore,
+    request: (roomId, revision, acceptedAtMs) => recognition.request(roomId, revision, acceptedAtMs),
+    redis: recognition.redis,
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+    metrics: recognitionMetrics,
+    log: logger.child({ area: 'gateway:reconciler' }),
+  });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -116,6 +145,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = pino(
       await peers.close();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await reconciler.close();
       await recognition.close();
       await admin.close();
       await Promise.all([command, pub, sub, predictionSub].map((c) => c.quit().catch(() => undefined)));

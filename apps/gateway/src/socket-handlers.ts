@@ -24,7 +24,7 @@ import {
   type ServerToClientEvents,
   type SocketData,
 } from '@inkling/protocol';
-import type { BoardState, RoomRepository } from '@inkling/store';
+import { type BoardState, isTransientError, type RoomRepository } from '@inkling/store';
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
@@ -50,6 +50,8 @@ const newId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64ur
 
 function errorAck(err: unknown, log: Logger): AckFailure {
   if (err instanceof InklingError) return failure(err.code, err.message);
+  // A database fault that outlasted its retries (or escaped them) is a retryable UNAVAILABLE, never INTERNAL.
+  if (isTransientError(err)) return failure('UNAVAILABLE', 'the database is unavailable right now; try again');
   log.error({ err }, 'unexpected error in a socket handler');
   return failure('INTERNAL', 'the server could not complete this request; try again');
 }
@@ -83,15 +85,13 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     toRoom(roomId).emit('members', { members: await roomMembers(roomId) });
   };
 
-  const enqueue = async (board: BoardState, acceptedAtMs: number, explicit = false) => {
-    await recognition.enqueue({
-      roomId: board.roomId,
-      drawingId: board.drawingId,
-      revision: board.revision,
-      strokes: board.strokes.map(({ id, points }) => ({ id, points })),
-      acceptedAtMs,
-      explicit,
-    });
+  /**
+   * Asks for recognition of the room's new revision. Acknowledgements wait for Postgres only: the wish to
+   * recognize is already recorded there (the room's revision is ahead of its recognized revision), so the
+   * request is queued in the background and a Redis outage only delays the prediction.
+   */
+  const enqueue = async (board: Pick<BoardState, 'roomId' | 'revision'>, acceptedAtMs: number) => {
+    recognition.request(board.roomId, board.revision, acceptedAtMs);
   };
 
   io.on('connection', (socket: InklingSocket) => {
@@ -212,10 +212,8 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     });
 
     on('board:recognize', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
-      const board = await rooms.loadBoard(socket.data.roomId);
-      if (!board) throw new InklingError('ROOM_NOT_FOUND', 'this room no longer exists');
-      await enqueue(board, Date.now(), true);
-      return { revision: board.revision };
+      // Rate-limited per room; at most one recognition per room waits whatever the number of requests.
+      return { revision: await recognition.recognizeNow(socket.data.roomId) };
     });
 
     on('board:load', LoadPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {

@@ -1,8 +1,10 @@
 /**
- * Processes one recognition job (one or more board revisions, in any rooms): boards a newer revision
- * supersedes are skipped, the rest are recognized together in one batched model call, each prediction is
- * published to the gateways only if no newer revision of its room was published meanwhile (an atomic
- * compare-and-publish in Redis, one script call for the whole job), and all are stored with one INSERT.
+ * Processes one recognition job (one or more rooms): takes the rooms' pending requests, reads each room's
+ * latest board from Postgres (only what changed since this worker last saw it), recognizes them in the
+ * inference threads, stores each prediction with the room's recognized revision, and only then publishes
+ * it to the gateways — through an atomic compare-and-publish in Redis, so a room never sees a prediction
+ * after a newer one. Rooms fail on their own: the others of the job are stored and published, and the job
+ * is retried for the failed ones (already stored rooms find themselves up to date).
  */
 
 import {
@@ -15,11 +17,30 @@ import {
   type RecognitionJobResult,
   redisKeys,
 } from '@inkling/protocol';
-import type { RoomRepository } from '@inkling/store';
+import type { BoardRead, RecognitionStore } from '@inkling/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RecognitionBatcher } from './batcher.js';
+import type { BoardToRecognize, RecognitionResult } from './inference-pool.js';
+import type { WorkerMetrics } from './metrics.js';
+
+/**
+ * Takes the rooms' requests. KEYS: per room its pending and explicit keys. Returns per room 1 when an
+ * explicit Recognize was asked for. Cleared before the boards are read, so a change made after the read
+ * makes a new request.
+ */
+const CLAIM_SCRIPT = `
+local out = {}
+for i = 1, #KEYS / 2 do
+  redis.call('DEL', KEYS[2 * i - 1])
+  out[i] = redis.call('GETDEL', KEYS[2 * i]) and 1 or 0
+end
+return out`;
+
+/** Marks rooms pending again while their job waits for a retry (ARGV[1]: expiry ms): no second job meanwhile. */
+const REMARK_SCRIPT = `
+for i, key in ipairs(KEYS) do redis.call('SET', key, 'retry', 'PX', ARGV[1]) end
+return #KEYS`;
 
 /**
  * KEYS: each prediction's shown-revision key. ARGV[1]: the predictions channel, then per prediction
@@ -44,64 +65,148 @@ return results`;
 export interface ProcessorDeps {
   redis: Redis;
   prefix: string;
-  rooms: RoomRepository;
-  batcher: RecognitionBatcher;
+  store: RecognitionStore;
+  recognize: (board: BoardToRecognize) => Promise<RecognitionResult>;
   log: Logger;
+  metrics: WorkerMetrics;
+  /** Expiry of a pending marker set while a failed job waits for its retry. */
+  pendingTtlMs: number;
+  /** Fault injection: wait this long after recognizing, before storing and publishing (0 = off). */
   faultDelayMs: number;
+}
+
+interface Recognized {
+  prediction: Prediction;
+  explicit: boolean;
 }
 
 export function createRecognitionProcessor(deps: ProcessorDeps) {
   const keys = redisKeys(deps.prefix);
 
-  /** Boards still worth recognizing: explicit ones, and those no newer revision of the room supersedes. */
-  async function current(boards: BoardRevision[]): Promise<{ live: BoardRevision[]; skipped: BoardOutcome[] }> {
-    const latest = await deps.redis.mget(...boards.map((b) => keys.latestRevision(b.roomId)));
-    const live: BoardRevision[] = [];
-    const skipped: BoardOutcome[] = [];
-    boards.forEach((b, i) => {
-      const newest = Number(latest[i] ?? -1);
-      if (!b.explicit && newest > b.revision)
-        skipped.push({ type: 'superseded', roomId: b.roomId, revision: b.revision, latestRevision: newest });
-      else live.push(b);
-    });
-    return { live, skipped };
+  /** One request per room (the oldest acceptance time counts). */
+  function distinctRooms(boards: readonly BoardRevision[]): BoardRevision[] {
+    const byRoom = new Map<string, BoardRevision>();
+    for (const b of boards) {
+      const seen = byRoom.get(b.roomId);
+      if (!seen) byRoom.set(b.roomId, b);
+      else byRoom.set(b.roomId, { ...seen, acceptedAtMs: Math.min(seen.acceptedAtMs, b.acceptedAtMs) });
+    }
+    return [...byRoom.values()];
+  }
+
+  /** Publishes predictions (compare-and-publish); resolves per prediction whether it was shown. */
+  async function publish(items: readonly Recognized[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const shown = (await deps.redis.eval(
+      PUBLISH_SCRIPT,
+      items.length,
+      ...items.map((r) => keys.shownRevision(r.prediction.roomId)),
+      keys.predictions,
+      ...items.flatMap((r) => [String(r.prediction.revision), r.explicit ? '1' : '0', JSON.stringify(r.prediction)]),
+    )) as number[];
+    return items.map((_, i) => Number(shown[i]) === -1);
   }
 
   return async (job: Job<RecognitionJobData, RecognitionJobResult, RecognitionJobName>): Promise<RecognitionJobResult> => {
+    const started = performance.now();
     const parsed = RecognitionJobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid recognition job: ${parsed.error.issues[0]?.message}`);
-    const { live, skipped } = await current(parsed.data.boards);
-    if (live.length === 0) return { boards: skipped };
-    // Requests made in one turn share one model call.
-    const results = await Promise.all(live.map((b) => deps.batcher.recognize(b.strokes, `${b.roomId}/${b.drawingId}`)));
-    if (deps.faultDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.faultDelayMs));
-    const predictions: Prediction[] = live.map((b, i) => {
-      const { recognition, inferenceMs } = results[i] as (typeof results)[number];
-      return {
-        ...recognition,
-        roomId: b.roomId,
-        drawingId: b.drawingId,
-        revision: b.revision,
-        inferenceMs,
-        latencyMs: Math.max(0, Date.now() - b.acceptedAtMs),
-      };
-    });
-    const shown = (await deps.redis.eval(
-      PUBLISH_SCRIPT,
-      live.length,
-      ...live.map((b) => keys.shownRevision(b.roomId)),
-      keys.predictions,
-      ...predictions.flatMap((p, i) => [String(p.revision), live[i]?.explicit ? '1' : '0', JSON.stringify(p)]),
-    )) as number[];
-    // Stored after they are shown (the room sees them sooner); a failed insert fails the job, whose retry
-    // stores them (already shown ones are not shown again).
-    await Promise.all(predictions.map((p) => deps.rooms.insertPrediction(p)));
-    const outcomes = predictions.map((p, i): BoardOutcome => {
-      const s = Number(shown[i]);
-      return s === -1
-        ? { type: 'published', roomId: p.roomId, revision: p.revision, text: p.text, modelVersion: p.modelVersion }
-        : { type: 'stale', roomId: p.roomId, revision: p.revision, shownRevision: s };
-    });
-    return { boards: [...outcomes, ...skipped] };
+    const rooms = distinctRooms(parsed.data.boards);
+    let remarked = false;
+    try {
+      const explicit = (await deps.redis.eval(
+        CLAIM_SCRIPT,
+        rooms.length * 2,
+        ...rooms.flatMap((r) => [keys.pending(r.roomId), keys.explicit(r.roomId)]),
+      )) as number[];
+      const reads: BoardRead[] = await Promise.all(
+        rooms.map((r, i) => deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === 1 })),
+      );
+
+      const outcomes: BoardOutcome[] = [];
+      const failed: BoardRevision[] = [];
+      const upToDate: string[] = [];
+      const work: { request: BoardRevision; read: Extract<BoardRead, { type: 'board' }>; explicit: boolean }[] = [];
+      reads.forEach((read, i) => {
+        const request = rooms[i] as BoardRevision;
+        if (read.type === 'gone') outcomes.push({ type: 'gone', roomId: read.roomId });
+        else if (read.type === 'up-to-date') {
+          outcomes.push({ type: 'up-to-date', roomId: read.roomId, revision: read.revision });
+          upToDate.push(read.roomId);
+        } else work.push({ request, read, explicit: explicit[i] === 1 });
+      });
+
+      const results = await Promise.allSettled(
+        work.map(({ read }) =>
+          deps.recognize({
+            strokes: read.board.strokes,
+            drawingKey: `${read.board.roomId}/${read.board.drawingId}`,
+            points: read.board.points,
+          }),
+        ),
+      );
+      if (deps.faultDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.faultDelayMs));
+
+      const recognized: Recognized[] = [];
+      results.forEach((result, i) => {
+        const { request, read, explicit: isExplicit } = work[i] as (typeof work)[number];
+        if (result.status === 'rejected') {
+          const error = (result.reason as Error)?.message ?? String(result.reason);
+          deps.log.warn({ roomId: request.roomId, revision: read.board.revision, err: error }, 'recognition of a board failed');
+          outcomes.push({ type: 'failed', roomId: request.roomId, revision: read.board.revision, error });
+          failed.push(request);
+          return;
+        }
+        const { recognition, inferenceMs } = result.value;
+        recognized.push({
+          explicit: isExplicit,
+          prediction: {
+            ...recognition,
+            roomId: read.board.roomId,
+            drawingId: read.board.drawingId,
+            revision: read.board.revision,
+            inferenceMs,
+            latencyMs: Math.max(0, Date.now() - request.acceptedAtMs),
+          },
+        });
+      });
+
+      // Stored first, so that a room rejoined after seeing a prediction always finds it.
+      const stored = await Promise.all(recognized.map((r) => deps.store.storePrediction(r)));
+      const toPublish = recognized.filter((_, i) => stored[i]);
+      // A retried job may have stored predictions whose publication failed (Redis down): show them now.
+      const republish: Recognized[] =
+        job.attemptsStarted > 1 && upToDate.length > 0
+          ? (await deps.store.latestPredictions(upToDate)).map((prediction) => ({ prediction, explicit: false }))
+          : [];
+      const shown = await publish([...toPublish, ...republish]);
+      recognized.forEach((r, i) => {
+        const p = r.prediction;
+        const published = stored[i] === true && shown[toPublish.indexOf(r)] === true;
+        outcomes.push(
+          published
+            ? { type: 'published', roomId: p.roomId, revision: p.revision, text: p.text, modelVersion: p.modelVersion }
+            : { type: 'stale', roomId: p.roomId, revision: p.revision },
+        );
+      });
+      for (const o of outcomes) deps.metrics.boards.inc({ outcome: o.type });
+      if (failed.length > 0) {
+        await remark(failed);
+        remarked = true;
+        throw new Error(`${failed.length} of ${rooms.length} boards failed; retrying them`);
+      }
+      return { boards: outcomes };
+    } catch (err) {
+      deps.metrics.jobFailures.inc();
+      // The job's retry is these rooms' pending request: no second job for them meanwhile.
+      if (!remarked && !(err instanceof UnrecoverableError)) await remark(rooms).catch(() => undefined);
+      throw err;
+    } finally {
+      deps.metrics.jobDuration.observe((performance.now() - started) / 1000);
+    }
   };
+
+  async function remark(rooms: readonly BoardRevision[]): Promise<void> {
+    await deps.redis.eval(REMARK_SCRIPT, rooms.length, ...rooms.map((r) => keys.pending(r.roomId)), String(deps.pendingTtlMs));
+  }
 }
