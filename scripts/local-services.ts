@@ -141,7 +141,19 @@ export async function startPostgres(dir: string, log: (line: string) => void, du
       }
     },
     restart: async () => {
-      const [c, a] = pgCommand(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'restart', '-o', options]);
+      // With its log file, else the new server would keep pg_ctl's output open and this would never return.
+      const [c, a] = pgCommand(join(bin, 'pg_ctl'), [
+        '-D',
+        data,
+        '-l',
+        join(data, 'server.log'),
+        '-m',
+        'fast',
+        '-w',
+        'restart',
+        '-o',
+        options,
+      ]);
       await new Promise<void>((resolve, reject) =>
         execFile(c, a, (err) => (err ? reject(new Error(`pg_ctl restart failed: ${err.message}`)) : resolve())),
       );

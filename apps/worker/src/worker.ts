@@ -66,8 +66,10 @@ export async function startRecognitionWorker(options: WorkerConfigInput, logger?
     pendingTtlMs: 30_000,
     faultDelayMs: config.WORKER_FAULT_DELAY_MS,
   });
+  // BullMQ does not close a connection it was given: closed below.
+  const bullConnection = redis.duplicate({ enableAutoPipelining: false });
   const worker = new Worker<RecognitionJobData, RecognitionJobResult, RecognitionJobName>(RECOGNITION_QUEUE, processor, {
-    connection: redis.duplicate({ enableAutoPipelining: false }),
+    connection: bullConnection,
     prefix: config.REDIS_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration: config.WORKER_LOCK_MS,
@@ -96,7 +98,7 @@ export async function startRecognitionWorker(options: WorkerConfigInput, logger?
       await follower.close();
       await inference.close();
       metricsServer?.close();
-      await redis.quit().catch(() => undefined);
+      await Promise.all([redis, bullConnection].map((c) => c.quit().catch(() => undefined)));
       await pool.end();
     },
   };
