@@ -15,8 +15,9 @@ import {
   type BoardRevision,
   InklingError,
   MAX_BOARDS_PER_JOB,
+  PENDING_TTL_MS,
+  RECOGNITION_JOB_OPTIONS,
   RECOGNITION_QUEUE,
-  RECOGNITION_RETRY,
   type RecognitionJobData,
   type RecognitionJobName,
   type RecognitionJobResult,
@@ -29,26 +30,32 @@ import type { Logger } from 'pino';
 import type { RecognitionMetrics } from './recognition-metrics.js';
 
 /**
- * Marks rooms as pending. KEYS: per room its pending, explicit and recognize-window keys. ARGV: batch token,
- * marker expiry (ms), rate window (ms), explicit requests allowed per window, then per room '1' if explicit.
- * Returns per room 1 (newly pending: put it in the job), 0 (a request already waits) or -1 (explicit request
- * refused by the rate limit). A marker holding this batch's token counts as new, so a batch resent after a
- * lost reply still gets its job.
+ * Marks rooms as pending. KEYS: per room its pending, explicit, recognize-window, latest-revision and
+ * waiting-since keys. ARGV: batch token, marker expiry (ms), rate window (ms), explicit requests allowed per
+ * window, then per room '1' if explicit, its revision and acceptance time. Returns per room 1 (newly
+ * pending: put it in the job), 0 (a job for it waits or runs; that job's worker sees the raised latest
+ * revision and asks again, from the recorded waiting-since time) or -1 (explicit request refused by the rate
+ * limit). A marker holding this batch's token counts as new, so a batch resent after a lost reply still gets
+ * its job.
  */
 const MARK_SCRIPT = `
 local out = {}
-for i = 1, #KEYS / 3 do
+for i = 1, #KEYS / 5 do
+  local pending, explicit, window, latest, since = KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1], KEYS[5 * i]
+  local revision = tonumber(ARGV[3 + 3 * i])
+  if revision > tonumber(redis.call('GET', latest) or '-1') then redis.call('SET', latest, revision, 'EX', 86400) end
   local refused = false
-  if ARGV[4 + i] == '1' then
-    local count = redis.call('INCR', KEYS[3 * i])
-    if count == 1 then redis.call('PEXPIRE', KEYS[3 * i], ARGV[3]) end
-    if count > tonumber(ARGV[4]) then refused = true else redis.call('SET', KEYS[3 * i - 1], '1', 'PX', ARGV[2]) end
+  if ARGV[2 + 3 * i] == '1' then
+    local count = redis.call('INCR', window)
+    if count == 1 then redis.call('PEXPIRE', window, ARGV[3]) end
+    if count > tonumber(ARGV[4]) then refused = true else redis.call('SET', explicit, '1', 'PX', ARGV[2]) end
   end
   if refused then
     out[i] = -1
-  elseif redis.call('SET', KEYS[3 * i - 2], ARGV[1], 'NX', 'PX', ARGV[2]) or redis.call('GET', KEYS[3 * i - 2]) == ARGV[1] then
+  elseif redis.call('SET', pending, ARGV[1], 'NX', 'PX', ARGV[2]) or redis.call('GET', pending) == ARGV[1] then
     out[i] = 1
   else
+    redis.call('SET', since, ARGV[4 + 3 * i], 'NX', 'PX', ARGV[2])
     out[i] = 0
   end
 end
@@ -75,10 +82,7 @@ export interface RecognitionQueueOptions {
   /** Explicit Recognize requests allowed per room per window. */
   recognizeLimit: number;
   recognizeWindowMs: number;
-  /**
-   * A pending marker expires after this long, so a room whose job was lost with its marker kept (a crash
-   * between the two writes) is asked for again by the next change or reconciler pass.
-   */
+  /** Expiry of a room's pending marker (default PENDING_TTL_MS). */
   pendingTtlMs?: number;
   /** Test hook: wait this long between accepting a change and queueing its request (0 = off). */
   faultEnqueueDelayMs?: number;
@@ -104,14 +108,7 @@ export class RecognitionQueue {
     this.queue = new Queue(RECOGNITION_QUEUE, {
       connection: this.redis,
       prefix: options.prefix,
-      defaultJobOptions: {
-        attempts: RECOGNITION_RETRY.attempts,
-        // Computed by the workers (capped exponential, see RECOGNITION_RETRY).
-        backoff: { type: 'capped-exponential' },
-        // Results live in Postgres; a finished job has nothing more to say.
-        removeOnComplete: true,
-        removeOnFail: { count: 2000 },
-      },
+      defaultJobOptions: RECOGNITION_JOB_OPTIONS,
     });
     // Redis is back: whatever waited here goes now.
     this.redis.on('ready', () => this.schedule());
@@ -224,13 +221,19 @@ export class RecognitionQueue {
     const token = randomBytes(9).toString('base64url');
     const marks = (await this.redis.eval(
       MARK_SCRIPT,
-      batch.length * 3,
-      ...batch.flatMap(([roomId]) => [this.keys.pending(roomId), this.keys.explicit(roomId), this.keys.recognizeWindow(roomId)]),
+      batch.length * 5,
+      ...batch.flatMap(([roomId]) => [
+        this.keys.pending(roomId),
+        this.keys.explicit(roomId),
+        this.keys.recognizeWindow(roomId),
+        this.keys.latestRevision(roomId),
+        this.keys.waitingSince(roomId),
+      ]),
       token,
-      String(o.pendingTtlMs ?? 30_000),
+      String(o.pendingTtlMs ?? PENDING_TTL_MS),
       String(o.recognizeWindowMs),
       String(o.recognizeLimit),
-      ...batch.map(([, entry]) => (entry.explicit.length > 0 ? '1' : '0')),
+      ...batch.flatMap(([, entry]) => [entry.explicit.length > 0 ? '1' : '0', String(entry.revision), String(entry.acceptedAtMs)]),
     )) as number[];
     const boards: BoardRevision[] = [];
     batch.forEach(([roomId, entry], i) => {

@@ -63,7 +63,6 @@ export async function startRecognitionWorker(options: WorkerConfigInput, logger?
     recognize: (board) => inference.recognize(board),
     log: logger.child({ area: 'worker:job' }),
     metrics,
-    pendingTtlMs: 30_000,
     faultDelayMs: config.WORKER_FAULT_DELAY_MS,
   });
   // BullMQ does not close a connection it was given: closed below.
@@ -95,6 +94,7 @@ export async function startRecognitionWorker(options: WorkerConfigInput, logger?
     metrics,
     close: async () => {
       await worker.close();
+      await processor.close();
       await follower.close();
       await inference.close();
       metricsServer?.close();

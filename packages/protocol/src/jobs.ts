@@ -58,6 +58,23 @@ export type RecognitionJobName = 'recognize';
  */
 export const RECOGNITION_RETRY = { attempts: 20, baseMs: 200, maxMs: 5000 } as const;
 
+/**
+ * A room's pending marker expires after this long, so a room whose job was lost while its marker stayed
+ * (a crash between the two writes) is asked for again by its next change or the reconciler. A job waiting
+ * longer than this may get a second one for its room: harmless, the later finds the room up to date.
+ */
+export const PENDING_TTL_MS = 30_000;
+
+/** Options of every recognition job (gateways and workers add them). */
+export const RECOGNITION_JOB_OPTIONS = {
+  attempts: RECOGNITION_RETRY.attempts,
+  // Computed by the workers' backoff strategy (recognitionRetryDelayMs).
+  backoff: { type: 'capped-exponential' },
+  // Results live in Postgres; a finished job has nothing more to say.
+  removeOnComplete: true,
+  removeOnFail: { count: 2000 },
+} as const;
+
 /** Delay before retry number `attemptsMade` (1 = the first retry). */
 export function recognitionRetryDelayMs(attemptsMade: number): number {
   return Math.min(RECOGNITION_RETRY.maxMs, RECOGNITION_RETRY.baseMs * 2 ** Math.max(0, attemptsMade - 1));
@@ -69,10 +86,15 @@ export function redisKeys(prefix: string) {
     /** Pub/sub channel carrying Prediction JSON to every gateway. */
     predictions: `${prefix}:predictions`,
     /**
-     * Set (with an expiry) while a request for the room waits in the queue; cleared by the worker that
-     * takes it, before it reads the board. Requests made meanwhile add no job.
+     * Set (with an expiry) while a job for the room waits in the queue or runs: requests made meanwhile add
+     * no job. The worker clears it when the room's board is done and, if `latestRevision` moved past the
+     * revision it recognized, asks again itself — so a busy room has one job at a time, queued behind others.
      */
     pending: (roomId: string) => `${prefix}:room:${roomId}:pending`,
+    /** Newest revision any gateway asked recognition for (only ever raised). */
+    latestRevision: (roomId: string) => `${prefix}:room:${roomId}:latest`,
+    /** When the oldest change asked for while the room's job was already pending was accepted (epoch ms). */
+    waitingSince: (roomId: string) => `${prefix}:room:${roomId}:since`,
     /** Set by an explicit Recognize: the next recognition is shown even when its revision was shown before. */
     explicit: (roomId: string) => `${prefix}:room:${roomId}:explicit`,
     /** Explicit Recognize requests in the current window (per-room rate limit). */
