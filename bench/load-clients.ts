@@ -59,7 +59,8 @@ function ack<T>(socket: Socket, event: string, payload: unknown): Promise<T> {
   return socket.timeout(30_000).emitWithAck(event, payload) as Promise<T>;
 }
 
-export async function runLoad(step: LoadStep): Promise<LoadResult> {
+/** `onPhase` is told when the measured window starts and ends (the bench samples CPU then). */
+export async function runLoad(step: LoadStep, onPhase: (phase: 'start' | 'end') => void = () => undefined): Promise<LoadResult> {
   const clients: SimClient[] = [];
   let errors = 0;
   let measuring = false;
@@ -140,9 +141,11 @@ export async function runLoad(step: LoadStep): Promise<LoadResult> {
 
   await new Promise((r) => setTimeout(r, step.warmupSec * 1000));
   measuring = true;
+  onPhase('start');
   const started = now();
   await new Promise((r) => setTimeout(r, step.measureSec * 1000));
   measuring = false;
+  onPhase('end');
   const measuredSec = (now() - started) / 1000;
   stopped = true;
   await Promise.all(loops);
@@ -157,7 +160,7 @@ export async function runLoad(step: LoadStep): Promise<LoadResult> {
 
 if (process.argv[1]?.endsWith('load-clients.ts')) {
   const step = LoadStepSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
-  runLoad(step).then(
+  runLoad(step, (phase) => process.stdout.write(`measure:${phase}\n`)).then(
     (result) => {
       // Exit once the (large) result has been handed to the pipe.
       process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));

@@ -2,9 +2,12 @@
  * `npm run bench:load`: starts a gateway and WORKERS recognition workers as separate processes (against
  * DATABASE_URL / REDIS_URL, or private local instances), then runs simulated socket.io clients in another
  * process for a sweep of loads and prints commit → prediction latency, predictions/s, lost predictions and
- * errors. `--quick` runs only the target load; `--clients N --rooms N --rate X` change it.
+ * errors, and the CPU milliseconds each part (gateway, workers, Postgres with its backends, Redis) spent per
+ * commit in the measured window, read from /proc. `--quick` runs only the target load; `--clients N
+ * --rooms N --rate X` change it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +15,7 @@ import { spawnUntilReady } from '../scripts/child-process.js';
 import { ensureServices, freePort } from '../scripts/local-services.js';
 import { openScratchSpace } from '../scripts/scratch-space.js';
 import type { LoadResult, LoadStep } from './load-clients.js';
+import { cpuMs, findPid } from './process-cpu.js';
 import { percentile, printTable } from './table.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -30,27 +34,58 @@ if (!Number.isInteger(workerCount) || workerCount < 1 || workerCount > 16) {
   process.exit(2);
 }
 const children: ChildProcess[] = [];
+const pids: { gateway: number[]; worker: number[] } = { gateway: [], worker: [] };
+/** Processes whose CPU is reported per commit: the apps, and the private Postgres and Redis when started here. */
+let servers: { postgres: number | null; redis: number | null } = { postgres: null, redis: null };
 
 async function startApp(app: 'gateway' | 'worker', env: Record<string, string>, readyText: string): Promise<void> {
   const { child, ready } = spawnUntilReady(join(ROOT, 'apps', app, 'src', 'main.ts'), { ...process.env, ...env }, readyText);
   children.push(child);
+  if (child.pid) pids[app].push(child.pid);
   await ready;
 }
 
-function runClients(step: LoadStep): Promise<LoadResult> {
+type CpuSample = Record<'gateway' | 'worker' | 'postgres' | 'redis', number>;
+
+function sampleCpu(): CpuSample {
+  const sum = (list: number[]) => list.reduce((n, pid) => n + cpuMs(pid), 0);
+  return {
+    gateway: sum(pids.gateway),
+    worker: sum(pids.worker),
+    postgres: servers.postgres ? cpuMs(servers.postgres, true) : Number.NaN,
+    redis: servers.redis ? cpuMs(servers.redis) : Number.NaN,
+  };
+}
+
+/** Runs one load step; `cpu` is each part's CPU ms during the measured window. */
+function runClients(step: LoadStep): Promise<LoadResult & { cpu: CpuSample }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'load-clients.ts'), JSON.stringify(step)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
+  let before: CpuSample | null = null;
+  let cpu: CpuSample = { gateway: Number.NaN, worker: Number.NaN, postgres: Number.NaN, redis: Number.NaN };
   child.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
+    const text = c.toString();
+    if (text.includes('measure:start')) before = sampleCpu();
+    if (text.includes('measure:end') && before) {
+      const after = sampleCpu();
+      const start = before;
+      cpu = {
+        gateway: after.gateway - start.gateway,
+        worker: after.worker - start.worker,
+        postgres: after.postgres - start.postgres,
+        redis: after.redis - start.redis,
+      };
+    }
+    out += text;
   });
   return new Promise((resolve, reject) => {
     // 'close', not 'exit': only then has all of the child's output been read.
     child.once('close', (code) => {
       if (code !== 0) return reject(new Error(`load clients exited with code ${code}`));
       try {
-        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult);
+        resolve({ ...(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult), cpu });
       } catch (err) {
         reject(new Error(`load clients printed no readable result (${out.length} characters): ${(err as Error).message}`));
       }
@@ -58,8 +93,9 @@ function runClients(step: LoadStep): Promise<LoadResult> {
   });
 }
 
-function row(label: string, step: LoadStep, r: LoadResult): Record<string, string | number> {
+function row(label: string, step: LoadStep, r: LoadResult & { cpu: CpuSample }): Record<string, string | number> {
   const sorted = [...r.latenciesMs].sort((a, b) => a - b);
+  const perCommit = (ms: number) => (Number.isFinite(ms) && r.commits > 0 ? (ms / r.commits).toFixed(2) : '–');
   return {
     load: label,
     'commits/s': Math.round(r.commits / r.measuredSec),
@@ -69,8 +105,17 @@ function row(label: string, step: LoadStep, r: LoadResult): Record<string, strin
     'p99 ms': percentile(sorted, 99).toFixed(1),
     lost: r.lost,
     errors: r.errors,
+    'CPU ms/commit gw·wk·pg·redis': [r.cpu.gateway, r.cpu.worker, r.cpu.postgres, r.cpu.redis].map(perCommit).join(' · '),
     clients: `${step.clients} in ${step.rooms} rooms @ ${step.strokesPerSec}/s`,
   };
+}
+
+function postmasterPid(dataDir: string): number | null {
+  try {
+    return Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) || null;
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
@@ -81,6 +126,10 @@ async function main(): Promise<void> {
     log: (l) => process.stderr.write(`${l}\n`),
   });
   const space = await openScratchSpace(services.databaseUrl, services.redisUrl, 'bench');
+  servers = {
+    postgres: process.env.DATABASE_URL ? null : postmasterPid(join(ROOT, '.data', 'bench', 'pg')),
+    redis: process.env.REDIS_URL ? null : findPid(`redis-server 127.0.0.1:${new URL(services.redisUrl).port}`),
+  };
   const port = await freePort();
   const common = { DATABASE_URL: space.databaseUrl, REDIS_URL: space.redisUrl, REDIS_PREFIX: space.prefix, LOG_LEVEL: 'info' };
   try {
