@@ -110,8 +110,12 @@ export class RecognitionQueue {
       prefix: options.prefix,
       defaultJobOptions: RECOGNITION_JOB_OPTIONS,
     });
-    // Redis is back: whatever waited here goes now.
-    this.redis.on('ready', () => this.schedule());
+    // Redis is back: whatever waited here goes now, without waiting out a retry delay.
+    this.redis.on('ready', () => {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.schedule();
+    });
   }
 
   /** Number of rooms waiting to be queued (not yet in Redis). */

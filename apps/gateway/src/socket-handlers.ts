@@ -24,7 +24,7 @@ import {
   type ServerToClientEvents,
   type SocketData,
 } from '@inkling/protocol';
-import { type BoardState, isTransientError, type RoomRepository } from '@inkling/store';
+import type { BoardState, RoomRepository } from '@inkling/store';
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
@@ -32,6 +32,7 @@ import type { GatewayPeers } from './gateway-peers.js';
 import type { GatewayMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { RecognitionQueue } from './recognition-queue.js';
+import { isUnavailable } from './unavailable.js';
 
 export type InklingServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type InklingSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -50,8 +51,8 @@ const newId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64ur
 
 function errorAck(err: unknown, log: Logger): AckFailure {
   if (err instanceof InklingError) return failure(err.code, err.message);
-  // A database fault that outlasted its retries (or escaped them) is a retryable UNAVAILABLE, never INTERNAL.
-  if (isTransientError(err)) return failure('UNAVAILABLE', 'the database is unavailable right now; try again');
+  // A database or Redis fault that outlasted its retries is a retryable UNAVAILABLE, never INTERNAL.
+  if (isUnavailable(err)) return failure('UNAVAILABLE', 'the server is unavailable for a moment; try again');
   log.error({ err }, 'unexpected error in a socket handler');
   return failure('INTERNAL', 'the server could not complete this request; try again');
 }
