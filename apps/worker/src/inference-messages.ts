@@ -11,10 +11,15 @@ export interface PackedDrawing {
   key: string;
 }
 
-export type ToInference = { type: 'recognize'; id: number; drawings: PackedDrawing[] } | { type: 'swap'; id: number; folder: string };
+export type ToInference =
+  /** The model to serve, sent once: the thread starts its backend before the folder is known. */
+  | { type: 'load'; folder: string }
+  | { type: 'recognize'; id: number; drawings: PackedDrawing[] }
+  | { type: 'swap'; id: number; folder: string };
 
 export type FromInference =
   | { type: 'ready'; backend: string; modelVersion: string; folder: string }
+  | { type: 'load-failed'; message: string }
   | { type: 'recognized'; id: number; recognitions: Recognition[]; inferenceMs: number }
   | { type: 'swapped'; id: number; modelVersion: string; folder: string }
   | { type: 'failed'; id: number; message: string };

@@ -50,7 +50,8 @@ class Lane {
 
   constructor(
     readonly name: string,
-    private folder: () => string,
+    /** The model to load when the thread starts (known later than the thread is started). */
+    private folder: () => Promise<string>,
     private readonly log: Logger,
     maxBatch: number,
   ) {
@@ -65,13 +66,25 @@ class Lane {
   start(): Promise<Extract<FromInference, { type: 'ready' }>> {
     if (this.ready) return this.ready;
     const { file, workerData } = threadEntry();
-    const thread = new Worker(file, { workerData: { ...workerData, folder: this.folder() } });
+    const thread = new Worker(file, { workerData });
     this.thread = thread;
     this.ready = new Promise((resolve, reject) => {
+      this.folder().then(
+        (folder) => thread.postMessage({ type: 'load', folder } satisfies ToInference),
+        (err: unknown) => {
+          reject(err);
+          void thread.terminate();
+        },
+      );
       const onMessage = (message: FromInference) => {
         if (message.type === 'ready') {
           this.modelVersion = message.modelVersion;
           resolve(message);
+          return;
+        }
+        if (message.type === 'load-failed') {
+          reject(new Error(`inference thread ${this.name} could not load its model: ${message.message}`));
+          void thread.terminate();
           return;
         }
         const waiter = this.pending.get(message.id);
@@ -98,7 +111,7 @@ class Lane {
     return this.ready;
   }
 
-  private async call(message: ToInference): Promise<FromInference> {
+  private async call(message: Extract<ToInference, { id: number }>): Promise<FromInference> {
     await this.start();
     const thread = this.thread;
     if (!thread) throw new Error(`inference thread ${this.name} is not running`);
@@ -141,12 +154,12 @@ class Lane {
 }
 
 export class InferencePool {
-  private currentFolder: string;
+  private currentFolder: Promise<string>;
   private readonly small: Lane;
   private readonly large: Lane;
 
   private constructor(
-    folder: string,
+    folder: Promise<string>,
     private readonly largeBoardPoints: number,
     log: Logger,
   ) {
@@ -156,20 +169,29 @@ export class InferencePool {
     this.large = new Lane('large', current, log, 1);
   }
 
-  /** Starts the ordinary lane's thread on the model in `folder`. */
-  static async start(opts: { folder: string; largeBoardPoints: number; log: Logger }): Promise<{ pool: InferencePool; backend: string }> {
-    const pool = new InferencePool(opts.folder, opts.largeBoardPoints, opts.log);
+  /**
+   * Starts the ordinary lane's thread on the model in `folder`. The thread starts at once and sets up its
+   * backend while `folder` is still being found (database, registry), so the two overlap.
+   */
+  static async start(opts: {
+    folder: string | Promise<string>;
+    largeBoardPoints: number;
+    log: Logger;
+  }): Promise<{ pool: InferencePool; backend: string }> {
+    const pool = new InferencePool(Promise.resolve(opts.folder), opts.largeBoardPoints, opts.log);
     const ready = await pool.small.start();
-    pool.currentFolder = ready.folder;
+    pool.served = ready.folder;
     return { pool, backend: ready.backend };
   }
+
+  private served = '';
 
   get modelVersion(): string {
     return this.small.modelVersion;
   }
 
   get folder(): string {
-    return this.currentFolder;
+    return this.served;
   }
 
   recognize(board: BoardToRecognize): Promise<RecognitionResult> {
@@ -183,7 +205,8 @@ export class InferencePool {
   async swap(folder: string): Promise<{ version: string }> {
     const lanes = [this.small, this.large].filter((l) => l.started);
     const [version] = await Promise.all(lanes.map((l) => l.swap(folder)));
-    this.currentFolder = folder;
+    this.currentFolder = Promise.resolve(folder);
+    this.served = folder;
     return { version: version ?? this.modelVersion };
   }
 

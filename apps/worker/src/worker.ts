@@ -40,12 +40,16 @@ export async function startRecognitionWorker(options: WorkerConfigInput, logger?
     asyncCommit: true,
     retry: { deadlineMs: config.PG_RETRY_DEADLINE_MS, onRetry: () => metrics.postgresRetries.inc() },
   });
-  await migrate(pool);
   const modelsDir = resolve(config.MODELS_DIR);
-  const seedFolder = resolve(config.MODEL_DIR);
-  const served = await new ModelRegistry(pool).seed(await readModelMetadata(seedFolder), seedFolder);
+  // The served model's folder: the registry's promoted one (seeded with the shipped model).
+  const served = (async () => {
+    await migrate(pool);
+    const seedFolder = resolve(config.MODEL_DIR);
+    const record = await new ModelRegistry(pool).seed(await readModelMetadata(seedFolder), seedFolder);
+    return resolve(modelsDir, record.folder);
+  })();
   const { pool: inference, backend } = await InferencePool.start({
-    folder: resolve(modelsDir, served.folder),
+    folder: served,
     largeBoardPoints: config.WORKER_LARGE_BOARD_POINTS,
     log: logger.child({ area: 'worker:infer' }),
   });
