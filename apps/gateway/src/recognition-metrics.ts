@@ -10,12 +10,22 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] a
 
 export function createRecognitionMetrics(registry: Registry, onEnqueued: (boards: number) => void = () => undefined) {
   let queue: Queue | null = null;
+  let held: () => number = () => 0;
   return {
     onEnqueued,
-    /** Lets the queue-depth gauge ask BullMQ when Prometheus scrapes. */
-    watchQueue(q: Queue): void {
+    /** Lets the gauges read the queue's depth (from BullMQ) and the requests held here when Prometheus scrapes. */
+    watchQueue(q: Queue, backlog: () => number): void {
       queue = q;
+      held = backlog;
     },
+    requestsHeld: new Gauge({
+      name: 'inkling_recognition_requests_held',
+      help: 'Rooms whose recognition request waits in this gateway (not yet in Redis: Redis slow, down or full)',
+      registers: [registry],
+      collect() {
+        this.set(held());
+      },
+    }),
     requests: new Counter({
       name: 'inkling_recognition_requests_total',
       help: 'Recognition requests by outcome: enqueued (a new job), already-pending (a job for the room waits), coalesced (merged in this gateway), rate-limited (explicit Recognize refused)',

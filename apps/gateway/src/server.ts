@@ -66,7 +66,7 @@ export async function startGateway(options: GatewayConfigInput, logger?: Logger)
     recognizeWindowMs: config.RECOGNIZE_WINDOW_MS,
     faultEnqueueDelayMs: config.FAULT_ENQUEUE_DELAY_MS,
   });
-  recognitionMetrics.watchQueue(recognition.queue);
+  recognitionMetrics.watchQueue(recognition.queue, () => recognition.backlog);
 
   const admin = createAdminApi({
     token: resolveAdminToken(config.ADMIN_TOKEN, config.NODE_ENV === 'production', log),
