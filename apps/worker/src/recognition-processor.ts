@@ -169,6 +169,9 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
         const read = reads.find((r) => r.type === 'up-to-date' && r.roomId === roomId) as Extract<BoardRead, { type: 'up-to-date' }>;
         finishing.push(finish(roomId, read.revision, prediction ? { prediction, explicit: false } : null, 0));
       }
+      const finished = Promise.all(finishing);
+      // Awaited below; if a board throws first, this one's failure must not go unhandled.
+      finished.catch(() => undefined);
 
       // Each board goes its own way (recognize, store, publish): a slow board — a huge one in the large
       // lane — never holds back the prediction of another room in the same job.
@@ -177,7 +180,7 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
         outcomes.push(outcome);
         if (outcome.type === 'failed') failed.push(rooms.find((r) => r.roomId === outcome.roomId) as BoardRevision);
       }
-      await Promise.all(finishing);
+      await finished;
       for (const o of outcomes) deps.metrics.boards.inc({ outcome: o.type });
       if (failed.length > 0) {
         await remark(failed);
