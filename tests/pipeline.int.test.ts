@@ -390,8 +390,10 @@ describe('failures', () => {
     const { Redis } = await import('ioredis');
     const queue = new Queue('recognition', { connection: new Redis(stack.redisUrl, { maxRetriesPerRequest: null }), prefix: stack.prefix });
     while ((await queue.getActiveCount()) === 0) await new Promise((r) => setTimeout(r, 20));
-    slow.kill('SIGKILL');
+    // The replacement is ready before the kill (its start-up is not what this measures); the job is held
+    // by the slow worker until its lock expires.
     await stack.startWorker();
+    slow.kill('SIGKILL');
     const p = await prediction;
     expect(p.revision).toBe(1);
     expect(p.text).toBe('2');

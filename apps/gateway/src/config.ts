@@ -1,6 +1,7 @@
 /** Gateway configuration from environment variables, parsed and validated once at start-up. */
 import { ServiceEnvSchema } from '@inkling/protocol';
 import { z } from 'zod';
+import { RecognitionEnvSchema } from './recognition-config.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 /** An optional setting where an empty value (`NAME=` in an env file) means unset. */
@@ -74,10 +75,16 @@ export const GatewayConfigSchema = ServiceEnvSchema.extend({
   PNG_THREADS: positiveInt(1),
   /** Longest a PNG may take to render (waiting included) before it is abandoned with 503 RENDER_TIMEOUT. */
   PNG_TIMEOUT_MS: positiveInt(10_000),
-}).superRefine((c, ctx) => {
-  if (c.NODE_ENV === 'production' && !c.SESSION_SECRET)
-    ctx.addIssue({ code: 'custom', path: ['SESSION_SECRET'], message: 'SESSION_SECRET is required in production (32+ random characters)' });
-});
+})
+  .extend(RecognitionEnvSchema.shape)
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV === 'production' && !c.SESSION_SECRET)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_SECRET'],
+        message: 'SESSION_SECRET is required in production (32+ random characters)',
+      });
+  });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
 

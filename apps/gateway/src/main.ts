@@ -1,9 +1,9 @@
 /** Gateway process: configuration from the environment, then serve until SIGTERM/SIGINT. */
-import pino from 'pino';
+import { createLogger } from '@inkling/logging';
 import { ConfigError, parseGatewayConfig } from './config.js';
 import { startGateway } from './server.js';
 
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const logger = createLogger({ service: 'gateway' });
 
 async function main(): Promise<void> {
   const config = parseGatewayConfig(process.env);

@@ -1,87 +1,278 @@
 /**
- * Enqueues a recognition job for every new board revision. Revisions accepted in the same turn of the event
- * loop (a group-committed batch of strokes, in any rooms), or while the previous job is being added, travel
- * as one job, so under load the per-job cost of the queue is shared. Each room's newest wanted revision is
- * kept in Redis (only ever raised), so workers can skip revisions a newer one supersedes while the newest
- * always runs.
+ * Asks the workers to recognize rooms. A request names a room, not a board: the worker reads the room's
+ * latest board from Postgres, so one waiting request covers every change made before the worker takes it.
+ * Each room therefore has at most one request in the queue: a Redis marker per room, set atomically with
+ * the decision to add a job and cleared by the worker that takes it, turns later requests into no-ops.
+ *
+ * Requests never hold up an acknowledgement: they wait here, one entry per room, and leave in batches (all
+ * rooms asked for in one event-loop turn, or while the previous batch was being added, travel as one job).
+ * If Redis is down they stay here (still one per room) and leave when it is back; if this process dies
+ * first, the reconciler finds the rooms in Postgres (their revision is ahead of their recognized one).
  */
 
+import { randomBytes } from 'node:crypto';
 import {
   type BoardRevision,
+  InklingError,
   MAX_BOARDS_PER_JOB,
+  PENDING_TTL_MS,
+  RECOGNITION_JOB_OPTIONS,
   RECOGNITION_QUEUE,
   type RecognitionJobData,
   type RecognitionJobName,
   type RecognitionJobResult,
   redisKeys,
 } from '@inkling/protocol';
-import { GroupCommit, type ItemResult } from '@inkling/store';
+import type { RecognitionStore } from '@inkling/store';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { RecognitionMetrics } from './recognition-metrics.js';
 
-/** KEYS: each board's latest-revision key; ARGV: the matching revisions. */
-const RAISE_SCRIPT = `
-for i, key in ipairs(KEYS) do
-  local current = tonumber(redis.call('GET', key) or '-1')
-  if tonumber(ARGV[i]) > current then redis.call('SET', key, ARGV[i], 'EX', 86400) end
+/**
+ * Marks rooms as pending. KEYS: per room its pending, explicit, recognize-window, latest-revision and
+ * waiting-since keys. ARGV: batch token, marker expiry (ms), rate window (ms), explicit requests allowed per
+ * window, then per room '1' if explicit, its revision and acceptance time. Returns per room 1 (newly
+ * pending: put it in the job), 0 (a job for it waits or runs; that job's worker sees the raised latest
+ * revision and asks again, from the recorded waiting-since time) or -1 (explicit request refused by the rate
+ * limit). A marker holding this batch's token counts as new, so a batch resent after a lost reply still gets
+ * its job.
+ */
+const MARK_SCRIPT = `
+local out = {}
+for i = 1, #KEYS / 5 do
+  local pending, explicit, window, latest, since = KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1], KEYS[5 * i]
+  local revision = tonumber(ARGV[3 + 3 * i])
+  if revision > tonumber(redis.call('GET', latest) or '-1') then redis.call('SET', latest, revision, 'EX', 86400) end
+  local refused = false
+  if ARGV[2 + 3 * i] == '1' then
+    local count = redis.call('INCR', window)
+    if count == 1 then redis.call('PEXPIRE', window, ARGV[3]) end
+    if count > tonumber(ARGV[4]) then refused = true else redis.call('SET', explicit, '1', 'PX', ARGV[2]) end
+  end
+  if refused then
+    out[i] = -1
+  elseif redis.call('SET', pending, ARGV[1], 'NX', 'PX', ARGV[2]) or redis.call('GET', pending) == ARGV[1] then
+    out[i] = 1
+  else
+    redis.call('SET', since, ARGV[4 + 3 * i], 'NX', 'PX', ARGV[2])
+    out[i] = 0
+  end
 end
-return #KEYS`;
+return out`;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+interface Waiting {
+  revision: number;
+  acceptedAtMs: number;
+  /** Explicit Recognize requests waiting for their verdict (rate limit). */
+  explicit: Waiter[];
+}
+
+export interface RecognitionQueueOptions {
+  redis: Redis;
+  prefix: string;
+  store: RecognitionStore;
+  log: Logger;
+  metrics: RecognitionMetrics;
+  /** Explicit Recognize requests allowed per room per window. */
+  recognizeLimit: number;
+  recognizeWindowMs: number;
+  /** Expiry of a room's pending marker (default PENDING_TTL_MS). */
+  pendingTtlMs?: number;
+  /** Test hook: wait this long between accepting a change and queueing its request (0 = off). */
+  faultEnqueueDelayMs?: number;
+}
 
 export class RecognitionQueue {
   readonly queue: Queue<RecognitionJobData, RecognitionJobResult, RecognitionJobName>;
+  /** Auto-pipelined: marks and jobs of concurrent batches leave in one write. */
+  readonly redis: Redis;
   private readonly keys: ReturnType<typeof redisKeys>;
-  /**
-   * One auto-pipelined connection for the revision marks and the job: Redis runs the marks first, and
-   * both leave in one write.
-   */
-  private readonly redis: Redis;
-  private readonly jobs: GroupCommit<BoardRevision, void>;
+  private readonly waiting = new Map<string, Waiting>();
+  /** The batch being sent, if any (one at a time). */
+  private inFlight: Promise<void> | null = null;
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private closed = false;
 
-  constructor(
-    redis: Redis,
-    prefix: string,
-    private readonly onEnqueued: (boards: number) => void = () => undefined,
-  ) {
-    this.keys = redisKeys(prefix);
-    this.redis = redis.duplicate({ enableAutoPipelining: true });
+  constructor(private readonly options: RecognitionQueueOptions) {
+    this.keys = redisKeys(options.prefix);
+    this.redis = options.redis.duplicate({ enableAutoPipelining: true });
+    this.redis.on('error', (err) => options.log.warn({ err: err.message }, 'recognition queue: redis connection error'));
     this.queue = new Queue(RECOGNITION_QUEUE, {
       connection: this.redis,
-      prefix,
-      defaultJobOptions: {
-        attempts: 3,
-        backoff: { type: 'fixed', delay: 100 },
-        // Results live in Postgres; a finished job has nothing more to say.
-        removeOnComplete: true,
-        removeOnFail: { count: 2000 },
-      },
+      prefix: options.prefix,
+      defaultJobOptions: RECOGNITION_JOB_OPTIONS,
     });
-    this.jobs = new GroupCommit<BoardRevision, void>((boards) => this.add(boards), {
-      maxInFlight: 1,
-      maxBatch: MAX_BOARDS_PER_JOB,
-      gatherTurn: true,
+    // Redis is back: whatever waited here goes now, without waiting out a retry delay.
+    this.redis.on('ready', () => {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.schedule();
     });
   }
 
-  /** Resolves once the revision is in a queued job. */
-  enqueue(board: BoardRevision): Promise<void> {
-    return this.jobs.submit(board);
+  /** Number of rooms waiting to be queued (not yet in Redis). */
+  get backlog(): number {
+    return this.waiting.size;
   }
 
-  private async add(boards: BoardRevision[]): Promise<ItemResult<void>[]> {
-    await Promise.all([
-      this.redis.eval(
-        RAISE_SCRIPT,
-        boards.length,
-        ...boards.map((b) => this.keys.latestRevision(b.roomId)),
-        ...boards.map((b) => String(b.revision)),
-      ),
-      this.queue.add('recognize', { boards }),
-    ]);
-    this.onEnqueued(boards.length);
-    return boards.map(() => ({ ok: true, value: undefined }));
+  /** Asks for recognition of the room's latest board. Returns at once; never fails. */
+  request(roomId: string, revision: number, acceptedAtMs: number): void {
+    const delayMs = this.options.faultEnqueueDelayMs ?? 0;
+    if (delayMs > 0) setTimeout(() => this.add(roomId, revision, acceptedAtMs, null), delayMs);
+    else this.add(roomId, revision, acceptedAtMs, null);
+  }
+
+  /**
+   * An explicit Recognize: recognizes the room's current board and shows the result even if that revision
+   * was shown before. Resolves with the revision; RATE_LIMITED past the room's limit, UNAVAILABLE when Redis
+   * does not answer within `timeoutMs`.
+   */
+  async recognizeNow(roomId: string, timeoutMs = 3000): Promise<number> {
+    const revision = await this.options.store.currentRevision(roomId);
+    if (revision === null) throw new InklingError('ROOM_NOT_FOUND', 'this room no longer exists');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        new Promise<void>((resolve, reject) => this.add(roomId, revision, Date.now(), { resolve, reject })),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new InklingError('UNAVAILABLE', 'recognition is unavailable right now; try again')), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return revision;
+  }
+
+  private add(roomId: string, revision: number, acceptedAtMs: number, explicit: Waiter | null): void {
+    if (this.closed) {
+      explicit?.reject(new InklingError('UNAVAILABLE', 'the server is shutting down'));
+      return;
+    }
+    const entry = this.waiting.get(roomId);
+    if (entry) {
+      entry.revision = Math.max(entry.revision, revision);
+      entry.acceptedAtMs = Math.min(entry.acceptedAtMs, acceptedAtMs);
+      if (explicit) entry.explicit.push(explicit);
+      this.options.metrics.requests.inc({ outcome: 'coalesced' });
+    } else {
+      this.waiting.set(roomId, { revision, acceptedAtMs, explicit: explicit ? [explicit] : [] });
+    }
+    this.schedule();
+  }
+
+  /** Flushes after the current event-loop turn, so everything asked for in one turn leaves together. */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight || this.retryTimer || this.waiting.size === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private flush(): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    if (this.waiting.size === 0) return Promise.resolve();
+    this.inFlight = this.flushBatch().finally(() => {
+      this.inFlight = null;
+      this.schedule();
+    });
+    return this.inFlight;
+  }
+
+  private async flushBatch(): Promise<void> {
+    const batch: [string, Waiting][] = [];
+    for (const [roomId, entry] of this.waiting) {
+      batch.push([roomId, entry]);
+      this.waiting.delete(roomId);
+      if (batch.length === MAX_BOARDS_PER_JOB) break;
+    }
+    try {
+      await this.send(batch);
+      this.failures = 0;
+    } catch (err) {
+      this.failures++;
+      this.options.metrics.enqueueErrors.inc();
+      this.options.log.warn({ err: (err as Error).message, rooms: batch.length }, 'could not queue recognition; retrying');
+      for (const [roomId, entry] of batch) {
+        for (const w of entry.explicit) w.reject(new InklingError('UNAVAILABLE', 'recognition is unavailable right now; try again'));
+        entry.explicit = [];
+        const newer = this.waiting.get(roomId);
+        if (newer) {
+          newer.revision = Math.max(newer.revision, entry.revision);
+          newer.acceptedAtMs = Math.min(newer.acceptedAtMs, entry.acceptedAtMs);
+        } else this.waiting.set(roomId, entry);
+      }
+      const delay = Math.min(10_000, 250 * 2 ** Math.min(this.failures - 1, 6));
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.schedule();
+      }, delay);
+    }
+  }
+
+  private async send(batch: [string, Waiting][]): Promise<void> {
+    const o = this.options;
+    const token = randomBytes(9).toString('base64url');
+    const marks = (await this.redis.eval(
+      MARK_SCRIPT,
+      batch.length * 5,
+      ...batch.flatMap(([roomId]) => [
+        this.keys.pending(roomId),
+        this.keys.explicit(roomId),
+        this.keys.recognizeWindow(roomId),
+        this.keys.latestRevision(roomId),
+        this.keys.waitingSince(roomId),
+      ]),
+      token,
+      String(o.pendingTtlMs ?? PENDING_TTL_MS),
+      String(o.recognizeWindowMs),
+      String(o.recognizeLimit),
+      ...batch.flatMap(([, entry]) => [entry.explicit.length > 0 ? '1' : '0', String(entry.revision), String(entry.acceptedAtMs)]),
+    )) as number[];
+    const boards: BoardRevision[] = [];
+    batch.forEach(([roomId, entry], i) => {
+      if (marks[i] === 1) boards.push({ roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs });
+    });
+    // The job id is the batch's: a resent add after a lost reply does not make a second job.
+    if (boards.length > 0) await this.queue.add('recognize', { boards }, { jobId: `b${token}` });
+    o.metrics.requests.inc({ outcome: 'enqueued' }, boards.length);
+    o.metrics.requests.inc({ outcome: 'already-pending' }, marks.filter((m) => m === 0).length);
+    if (boards.length > 0) o.metrics.onEnqueued(boards.length);
+    batch.forEach(([, entry], i) => {
+      for (const w of entry.explicit) {
+        if (marks[i] === -1) {
+          o.metrics.requests.inc({ outcome: 'rate-limited' });
+          w.reject(
+            new InklingError(
+              'RATE_LIMITED',
+              `at most ${o.recognizeLimit} Recognize requests per room every ${o.recognizeWindowMs / 1000} s`,
+            ),
+          );
+        } else w.resolve();
+      }
+    });
   }
 
   async close(): Promise<void> {
+    // Hand over what waits here if Redis answers soon; anything left is in Postgres as a lagging room, which
+    // the reconciler of a running or the next gateway finds.
+    const until = Date.now() + 1000;
+    while (this.waiting.size > 0 && this.redis.status === 'ready' && Date.now() < until) {
+      await this.flush();
+      if (this.retryTimer) break;
+    }
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.queue.close();
     await this.redis.quit().catch(() => undefined);
   }

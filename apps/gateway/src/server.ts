@@ -12,7 +12,7 @@ import {
   type TrainingJobData,
   type TrainingJobResult,
 } from '@inkling/protocol';
-import { createPool, HistoryRepository, ModelRegistry, migrate, RoomRepository, TrainingData } from '@inkling/store';
+import { createPool, HistoryRepository, ModelRegistry, migrate, RecognitionStore, RoomRepository, TrainingData } from '@inkling/store';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -26,7 +26,9 @@ import { createMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { PngRenderer } from './png-renderer.js';
 import { startPredictionRelay } from './prediction-relay.js';
+import { createRecognitionMetrics } from './recognition-metrics.js';
 import { RecognitionQueue } from './recognition-queue.js';
+import { startReconciler } from './reconciler.js';
 import { startRoomExpiry } from './room-expiry.js';
 import { persistedSecret, SessionTokens } from './session-token.js';
 import { installSocketGuards, parseTrustProxy } from './socket-guards.js';
@@ -68,7 +70,14 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     config.SESSION_TTL_DAYS * 86_400_000,
   );
   const trustProxy = parseTrustProxy(config.TRUST_PROXY);
-  const pool = createPool(config.DATABASE_URL, 20);
+  const metrics = createMetrics();
+  const recognitionMetrics = createRecognitionMetrics(metrics.registry, (boards) => {
+    metrics.jobsEnqueued.inc();
+    metrics.boardsEnqueued.inc(boards);
+  });
+  const pool = createPool(config.DATABASE_URL, 20, {
+    retry: { deadlineMs: config.PG_RETRY_DEADLINE_MS, onRetry: () => recognitionMetrics.postgresRetries.inc() },
+  });
   await migrate(pool);
   const redisOptions = { maxRetriesPerRequest: null, lazyConnect: false } as const;
   const command = new Redis(config.REDIS_URL, redisOptions);
@@ -80,13 +89,20 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
   for (const c of [command, pub, sub, predictionSub, queueConnection])
     c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
 
-  const metrics = createMetrics();
   const rooms = new RoomRepository(pool);
   const history = new HistoryRepository(pool);
-  const recognition = new RecognitionQueue(command, config.REDIS_PREFIX, (boards) => {
-    metrics.jobsEnqueued.inc();
-    metrics.boardsEnqueued.inc(boards);
+  const recognitionStore = new RecognitionStore(pool);
+  const recognition = new RecognitionQueue({
+    redis: command,
+    prefix: config.REDIS_PREFIX,
+    store: recognitionStore,
+    log: logger.child({ area: 'gateway:recognition' }),
+    metrics: recognitionMetrics,
+    recognizeLimit: config.RECOGNIZE_LIMIT_PER_ROOM,
+    recognizeWindowMs: config.RECOGNIZE_WINDOW_MS,
+    faultEnqueueDelayMs: config.FAULT_ENQUEUE_DELAY_MS,
   });
+  recognitionMetrics.watchQueue(recognition.queue, () => recognition.backlog);
   // Read-only views of the queues for the admin API and the queue dashboard.
   const trainingQueue = new Queue<TrainingJobData, TrainingJobResult>(TRAINING_QUEUE, {
     connection: queueConnection,
@@ -173,6 +189,16 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     },
   });
   await startPredictionRelay(predictionSub, config.REDIS_PREFIX, io, metrics, logger.child({ area: 'gateway:predictions' }));
+  // At start-up (finds what a gateway killed between commit and enqueue left), periodically, and when Redis
+  // comes back.
+  const reconciler = startReconciler({
+    store: recognitionStore,
+    request: (roomId, revision, acceptedAtMs) => recognition.request(roomId, revision, acceptedAtMs),
+    redis: recognition.redis,
+    intervalMs: config.RECONCILE_INTERVAL_MS,
+    metrics: recognitionMetrics,
+    log: logger.child({ area: 'gateway:reconciler' }),
+  });
   const expiry = startRoomExpiry({
     rooms,
     idleMs: config.ROOM_IDLE_DAYS * 86_400_000,
@@ -202,6 +228,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
       await app.close();
       await metricsServer.close();
       await png.close();
+      await reconciler.close();
       await recognition.close();
       await trainingQueue.close();
       await recognitionView.close();

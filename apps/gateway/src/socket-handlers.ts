@@ -43,6 +43,7 @@ import { KeyedBuckets, TokenBucket } from './rate-limiter.js';
 import type { RecognitionQueue } from './recognition-queue.js';
 import { membersOf, RoomMembers } from './room-members.js';
 import type { SessionTokens } from './session-token.js';
+import { isUnavailable } from './unavailable.js';
 
 export type InklingServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type InklingSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -94,6 +95,8 @@ const newId = (prefix: string) => `${prefix}${randomBytes(12).toString('base64ur
 
 function errorAck(err: unknown, log: Logger): AckFailure {
   if (err instanceof InklingError) return failure(err.code, err.message);
+  // A database or Redis fault that outlasted its retries is a retryable UNAVAILABLE, never INTERNAL.
+  if (isUnavailable(err)) return failure('UNAVAILABLE', 'the server is unavailable for a moment; try again');
   log.error({ err }, 'unexpected error in a socket handler');
   return failure('INTERNAL', 'the server could not complete this request; try again');
 }
@@ -133,15 +136,13 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     toRoom(roomId).emit('member:left', { userId });
   };
 
-  const enqueue = async (board: BoardState, acceptedAtMs: number, explicit = false) => {
-    await recognition.enqueue({
-      roomId: board.roomId,
-      drawingId: board.drawingId,
-      revision: board.revision,
-      strokes: board.strokes.map(({ id, points }) => ({ id, points })),
-      acceptedAtMs,
-      explicit,
-    });
+  /**
+   * Asks for recognition of the room's new revision. Acknowledgements wait for Postgres only: the wish to
+   * recognize is already recorded there (the room's revision is ahead of its recognized revision), so the
+   * request is queued in the background and a Redis outage only delays the prediction.
+   */
+  const enqueue = async (board: Pick<BoardState, 'roomId' | 'revision'>, acceptedAtMs: number) => {
+    recognition.request(board.roomId, board.revision, acceptedAtMs);
   };
 
   io.on('connection', (socket: InklingSocket) => {
@@ -344,10 +345,8 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     });
 
     on('board:recognize', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
-      const board = await rooms.loadBoard(socket.data.roomId);
-      if (!board) throw new InklingError('ROOM_NOT_FOUND', 'this room no longer exists');
-      await enqueue(board, Date.now(), true);
-      return { revision: board.revision };
+      // Rate-limited per room; at most one recognition per room waits whatever the number of requests.
+      return { revision: await recognition.recognizeNow(socket.data.roomId) };
     });
 
     on('board:load', LoadPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {

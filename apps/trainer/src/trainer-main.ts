@@ -1,11 +1,11 @@
 /** The trainer process: configuration from the environment, then consume the training queue until stopped. */
 
+import { createLogger } from '@inkling/logging';
 import { ServiceEnvSchema } from '@inkling/protocol';
-import pino from 'pino';
 import { z } from 'zod';
 import { startTrainerService } from './training-service.js';
 
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const logger = createLogger({ service: 'trainer' });
 
 const ConfigSchema = ServiceEnvSchema.extend({
   MODELS_DIR: z.string().default('models'),

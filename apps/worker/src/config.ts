@@ -14,8 +14,14 @@ export const WorkerConfigSchema = ServiceEnvSchema.extend({
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(200).default(2000),
   /** Fault injection for tests: wait this long inside every job before publishing (0 = off). */
   WORKER_FAULT_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /** Boards with more points than this are recognized in their own inference thread, one at a time. */
+  WORKER_LARGE_BOARD_POINTS: z.coerce.number().int().min(1).default(20_000),
+  /** Serve Prometheus metrics at http://WORKER_METRICS_HOST:port/metrics (unset: no endpoint). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+export type WorkerConfigInput = z.input<typeof WorkerConfigSchema>;
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';

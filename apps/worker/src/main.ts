@@ -1,9 +1,9 @@
 /** Worker process: configuration from the environment, then consume jobs until SIGTERM/SIGINT. */
-import pino from 'pino';
+import { createLogger } from '@inkling/logging';
 import { ConfigError, parseWorkerConfig } from './config.js';
 import { startRecognitionWorker } from './worker.js';
 
-const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const logger = createLogger({ service: 'worker' });
 
 async function main(): Promise<void> {
   const config = parseWorkerConfig(process.env);

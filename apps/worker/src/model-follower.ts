@@ -5,7 +5,6 @@
  */
 import { resolve } from 'node:path';
 import { ModelEventSchema, trainingKeys } from '@inkling/protocol';
-import type { Recognizer } from '@inkling/recognizer';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -13,7 +12,8 @@ export async function followPromotions(deps: {
   redis: Redis;
   prefix: string;
   modelsDir: string;
-  recognizer: Recognizer;
+  /** What serves the model: switches to a folder, resolving with the loaded model's version. */
+  recognizer: { swap: (folder: string) => Promise<{ version: string }> };
   log: Logger;
 }): Promise<{ close: () => Promise<void> }> {
   const channel = trainingKeys(deps.prefix).models;

@@ -1,107 +1,239 @@
 /**
- * Processes one recognition job (one or more board revisions, in any rooms): boards a newer revision
- * supersedes are skipped, the rest are recognized together in one batched model call, each prediction is
- * published to the gateways only if no newer revision of its room was published meanwhile (an atomic
- * compare-and-publish in Redis, one script call for the whole job), and all are stored with one INSERT.
+ * Processes one recognition job (one or more rooms): reads each room's latest board from Postgres (only
+ * what changed since this worker last saw it), recognizes it in the inference threads, stores the
+ * prediction with the room's recognized revision, and only then publishes it to the gateways — through an
+ * atomic compare-and-publish in Redis, so a room never sees a prediction after a newer one. Each room goes
+ * its own way: a slow or failing board holds back no other room of the job (the job is retried for the
+ * failed ones only; the others find themselves up to date).
+ *
+ * A room's pending marker stays set while its job runs, so a busy room has one job at a time. When its
+ * board is done the marker is cleared and, if a gateway asked for a newer revision meanwhile, the worker
+ * asks again — a new job at the back of the queue, delayed by what the last recognition cost when that was
+ * large, so a room with a huge board cannot take more than its share.
  */
 
 import {
   type BoardOutcome,
   type BoardRevision,
+  PENDING_TTL_MS,
   type Prediction,
+  RECOGNITION_JOB_OPTIONS,
+  RECOGNITION_QUEUE,
   type RecognitionJobData,
   RecognitionJobDataSchema,
   type RecognitionJobName,
   type RecognitionJobResult,
   redisKeys,
 } from '@inkling/protocol';
-import type { RoomRepository } from '@inkling/store';
-import { type Job, UnrecoverableError } from 'bullmq';
+import type { BoardRead, RecognitionStore } from '@inkling/store';
+import { type Job, Queue, UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RecognitionBatcher } from './batcher.js';
+import type { BoardToRecognize, RecognitionResult } from './inference-pool.js';
+import type { WorkerMetrics } from './metrics.js';
+
+/** Takes the rooms' explicit-Recognize flags. KEYS: per room its explicit key. Returns 1 per room asked. */
+const CLAIM_SCRIPT = `
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('GETDEL', key) and 1 or 0 end
+return out`;
+
+/** Keeps rooms pending while their job waits for a retry (ARGV[1]: expiry ms): no second job meanwhile. */
+const REMARK_SCRIPT = `
+for i, key in ipairs(KEYS) do redis.call('SET', key, 'retry', 'PX', ARGV[1]) end
+return #KEYS`;
 
 /**
- * KEYS: each prediction's shown-revision key. ARGV[1]: the predictions channel, then per prediction
- * revision, explicit flag ('1' may re-show the same revision) and message. Returns per prediction -1 when
- * published, else the revision already shown.
+ * Finishes one room: publishes its prediction unless a newer one was shown (ARGV[4] empty: nothing to
+ * publish), clears its pending marker, and returns {1 if published, the latest revision asked for, the
+ * waiting-since time}. KEYS: shown, pending, latest, since. ARGV: channel, revision, explicit ('1' may
+ * re-show the same revision), message.
  */
-const PUBLISH_SCRIPT = `
-local results = {}
-for i, key in ipairs(KEYS) do
-  local rev = tonumber(ARGV[3 * i - 1])
-  local shown = tonumber(redis.call('GET', key) or '-1')
-  if rev > shown or (ARGV[3 * i] == '1' and rev == shown) then
-    redis.call('SET', key, ARGV[3 * i - 1], 'EX', 86400)
-    redis.call('PUBLISH', ARGV[1], ARGV[3 * i + 1])
-    results[i] = -1
-  else
-    results[i] = shown
+const FINISH_SCRIPT = `
+local published = 0
+if ARGV[4] ~= '' then
+  local rev = tonumber(ARGV[2])
+  local shown = tonumber(redis.call('GET', KEYS[1]) or '-1')
+  if rev > shown or (ARGV[3] == '1' and rev == shown) then
+    redis.call('SET', KEYS[1], ARGV[2], 'EX', 86400)
+    redis.call('PUBLISH', ARGV[1], ARGV[4])
+    published = 1
   end
 end
-return results`;
+redis.call('DEL', KEYS[2])
+return { published, tonumber(redis.call('GET', KEYS[3]) or '-1'), redis.call('GETDEL', KEYS[4]) or '' }`;
+
+/** Asks again for one room: returns 1 when it set the pending marker (then a job must follow). */
+const REQUEST_SCRIPT = `
+return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`;
 
 export interface ProcessorDeps {
   redis: Redis;
   prefix: string;
-  rooms: RoomRepository;
-  batcher: RecognitionBatcher;
+  store: RecognitionStore;
+  recognize: (board: BoardToRecognize) => Promise<RecognitionResult>;
   log: Logger;
+  metrics: WorkerMetrics;
+  /** Expiry of a pending marker (default PENDING_TTL_MS). */
+  pendingTtlMs?: number;
+  /** Re-asking for a room is delayed by its last recognition's cost above this (ms). */
+  fairDelayAboveMs?: number;
+  /** Fault injection: wait this long after recognizing, before storing and publishing (0 = off). */
   faultDelayMs: number;
 }
 
 export function createRecognitionProcessor(deps: ProcessorDeps) {
   const keys = redisKeys(deps.prefix);
+  const ttl = String(deps.pendingTtlMs ?? PENDING_TTL_MS);
+  const queue = new Queue<RecognitionJobData, RecognitionJobResult, RecognitionJobName>(RECOGNITION_QUEUE, {
+    connection: deps.redis,
+    prefix: deps.prefix,
+    defaultJobOptions: RECOGNITION_JOB_OPTIONS,
+  });
 
-  /** Boards still worth recognizing: explicit ones, and those no newer revision of the room supersedes. */
-  async function current(boards: BoardRevision[]): Promise<{ live: BoardRevision[]; skipped: BoardOutcome[] }> {
-    const latest = await deps.redis.mget(...boards.map((b) => keys.latestRevision(b.roomId)));
-    const live: BoardRevision[] = [];
-    const skipped: BoardOutcome[] = [];
-    boards.forEach((b, i) => {
-      const newest = Number(latest[i] ?? -1);
-      if (!b.explicit && newest > b.revision)
-        skipped.push({ type: 'superseded', roomId: b.roomId, revision: b.revision, latestRevision: newest });
-      else live.push(b);
-    });
-    return { live, skipped };
+  /** One request per room (the oldest acceptance time counts). */
+  function distinctRooms(boards: readonly BoardRevision[]): BoardRevision[] {
+    const byRoom = new Map<string, BoardRevision>();
+    for (const b of boards) {
+      const seen = byRoom.get(b.roomId);
+      if (!seen) byRoom.set(b.roomId, b);
+      else byRoom.set(b.roomId, { ...seen, acceptedAtMs: Math.min(seen.acceptedAtMs, b.acceptedAtMs) });
+    }
+    return [...byRoom.values()];
   }
 
-  return async (job: Job<RecognitionJobData, RecognitionJobResult, RecognitionJobName>): Promise<RecognitionJobResult> => {
+  /**
+   * Publishes the room's prediction (if any, and if no newer one was shown), clears its marker, and asks
+   * again if a newer revision was asked for meanwhile. Resolves whether the prediction was shown.
+   */
+  async function finish(
+    roomId: string,
+    revision: number,
+    publish: { prediction: Prediction; explicit: boolean } | null,
+    costMs: number,
+  ): Promise<boolean> {
+    const [published, latest, since] = (await deps.redis.eval(
+      FINISH_SCRIPT,
+      4,
+      keys.shownRevision(roomId),
+      keys.pending(roomId),
+      keys.latestRevision(roomId),
+      keys.waitingSince(roomId),
+      keys.predictions,
+      String(revision),
+      publish?.explicit ? '1' : '0',
+      publish ? JSON.stringify(publish.prediction) : '',
+    )) as [number, number, string];
+    if (latest > revision) await askAgain({ roomId, revision: latest, acceptedAtMs: Number(since) || Date.now() }, costMs);
+    return published === 1;
+  }
+
+  async function askAgain(request: BoardRevision, costMs: number): Promise<void> {
+    const token = `w${request.roomId}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    if ((await deps.redis.eval(REQUEST_SCRIPT, 1, keys.pending(request.roomId), token, ttl)) !== 1) return;
+    const delay = costMs > (deps.fairDelayAboveMs ?? 50) ? Math.min(Math.round(costMs), 2000) : 0;
+    await queue.add('recognize', { boards: [request] }, { jobId: token, delay });
+  }
+
+  const processJob = async (job: Job<RecognitionJobData, RecognitionJobResult, RecognitionJobName>): Promise<RecognitionJobResult> => {
+    const started = performance.now();
     const parsed = RecognitionJobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid recognition job: ${parsed.error.issues[0]?.message}`);
-    const { live, skipped } = await current(parsed.data.boards);
-    if (live.length === 0) return { boards: skipped };
-    // Requests made in one turn share one model call.
-    const results = await Promise.all(live.map((b) => deps.batcher.recognize(b.strokes, `${b.roomId}/${b.drawingId}`)));
-    if (deps.faultDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.faultDelayMs));
-    const predictions: Prediction[] = live.map((b, i) => {
-      const { recognition, inferenceMs } = results[i] as (typeof results)[number];
-      return {
-        ...recognition,
-        roomId: b.roomId,
-        drawingId: b.drawingId,
-        revision: b.revision,
-        inferenceMs,
-        latencyMs: Math.max(0, Date.now() - b.acceptedAtMs),
-      };
-    });
-    const shown = (await deps.redis.eval(
-      PUBLISH_SCRIPT,
-      live.length,
-      ...live.map((b) => keys.shownRevision(b.roomId)),
-      keys.predictions,
-      ...predictions.flatMap((p, i) => [String(p.revision), live[i]?.explicit ? '1' : '0', JSON.stringify(p)]),
-    )) as number[];
-    // Stored after they are shown (the room sees them sooner); a failed insert fails the job, whose retry
-    // stores them (already shown ones are not shown again).
-    await Promise.all(predictions.map((p) => deps.rooms.insertPrediction(p)));
-    const outcomes = predictions.map((p, i): BoardOutcome => {
-      const s = Number(shown[i]);
-      return s === -1
-        ? { type: 'published', roomId: p.roomId, revision: p.revision, text: p.text, modelVersion: p.modelVersion }
-        : { type: 'stale', roomId: p.roomId, revision: p.revision, shownRevision: s };
-    });
-    return { boards: [...outcomes, ...skipped] };
+    const rooms = distinctRooms(parsed.data.boards);
+    let remarked = false;
+    try {
+      const explicit = (await deps.redis.eval(CLAIM_SCRIPT, rooms.length, ...rooms.map((r) => keys.explicit(r.roomId)))) as number[];
+      const reads: BoardRead[] = await Promise.all(
+        rooms.map((r, i) => deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === 1 })),
+      );
+
+      const outcomes: BoardOutcome[] = [];
+      const failed: BoardRevision[] = [];
+      const upToDate: string[] = [];
+      const work: { request: BoardRevision; read: Extract<BoardRead, { type: 'board' }>; explicit: boolean }[] = [];
+      const finishing: Promise<unknown>[] = [];
+      reads.forEach((read, i) => {
+        const request = rooms[i] as BoardRevision;
+        if (read.type === 'gone') {
+          outcomes.push({ type: 'gone', roomId: read.roomId });
+          finishing.push(finish(read.roomId, Number.MAX_SAFE_INTEGER, null, 0));
+        } else if (read.type === 'up-to-date') {
+          outcomes.push({ type: 'up-to-date', roomId: read.roomId, revision: read.revision });
+          upToDate.push(read.roomId);
+        } else work.push({ request, read, explicit: explicit[i] === 1 });
+      });
+      // A retried job may have stored predictions whose publication failed (Redis down): show them now.
+      const stored = job.attemptsStarted > 1 && upToDate.length > 0 ? await deps.store.latestPredictions(upToDate) : [];
+      for (const roomId of upToDate) {
+        const prediction = stored.find((p) => p.roomId === roomId);
+        const read = reads.find((r) => r.type === 'up-to-date' && r.roomId === roomId) as Extract<BoardRead, { type: 'up-to-date' }>;
+        finishing.push(finish(roomId, read.revision, prediction ? { prediction, explicit: false } : null, 0));
+      }
+      const finished = Promise.all(finishing);
+      // Awaited below; if a board throws first, this one's failure must not go unhandled.
+      finished.catch(() => undefined);
+
+      // Each board goes its own way (recognize, store, publish): a slow board — a huge one in the large
+      // lane — never holds back the prediction of another room in the same job.
+      const handled = await Promise.all(work.map((w) => handleBoard(w.request, w.read, w.explicit)));
+      for (const outcome of handled) {
+        outcomes.push(outcome);
+        if (outcome.type === 'failed') failed.push(rooms.find((r) => r.roomId === outcome.roomId) as BoardRevision);
+      }
+      await finished;
+      for (const o of outcomes) deps.metrics.boards.inc({ outcome: o.type });
+      if (failed.length > 0) {
+        await remark(failed);
+        remarked = true;
+        throw new Error(`${failed.length} of ${rooms.length} boards failed; retrying them`);
+      }
+      return { boards: outcomes };
+    } catch (err) {
+      deps.metrics.jobFailures.inc();
+      // The job's retry is these rooms' pending request: no second job for them meanwhile.
+      if (!remarked && !(err instanceof UnrecoverableError)) await remark(rooms).catch(() => undefined);
+      throw err;
+    } finally {
+      deps.metrics.jobDuration.observe((performance.now() - started) / 1000);
+    }
   };
+
+  /** Recognizes one board, stores its prediction, then publishes it. */
+  async function handleBoard(
+    request: BoardRevision,
+    read: Extract<BoardRead, { type: 'board' }>,
+    explicit: boolean,
+  ): Promise<BoardOutcome> {
+    const { board } = read;
+    let result: RecognitionResult;
+    try {
+      result = await deps.recognize({ strokes: board.strokes, drawingKey: `${board.roomId}/${board.drawingId}`, points: board.points });
+    } catch (err) {
+      const error = (err as Error)?.message ?? String(err);
+      deps.log.warn({ roomId: board.roomId, revision: board.revision, err: error }, 'recognition of a board failed');
+      return { type: 'failed', roomId: board.roomId, revision: board.revision, error };
+    }
+    if (deps.faultDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.faultDelayMs));
+    const prediction: Prediction = {
+      ...result.recognition,
+      roomId: board.roomId,
+      drawingId: board.drawingId,
+      revision: board.revision,
+      inferenceMs: result.inferenceMs,
+      latencyMs: Math.max(0, Date.now() - request.acceptedAtMs),
+    };
+    // Stored first, so that a room rejoined after seeing a prediction always finds it.
+    const stored = await deps.store.storePrediction({ prediction, explicit });
+    const shown = await finish(board.roomId, board.revision, stored ? { prediction, explicit } : null, result.inferenceMs);
+    return shown
+      ? { type: 'published', roomId: board.roomId, revision: board.revision, text: prediction.text, modelVersion: prediction.modelVersion }
+      : { type: 'stale', roomId: board.roomId, revision: board.revision };
+  }
+
+  async function remark(rooms: readonly BoardRevision[]): Promise<void> {
+    await deps.redis.eval(REMARK_SCRIPT, rooms.length, ...rooms.map((r) => keys.pending(r.roomId)), ttl);
+  }
+
+  /** The processor, and `close` for the queue it asks again on. */
+  return Object.assign(processJob, { close: () => queue.close() });
 }

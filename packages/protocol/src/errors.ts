@@ -34,6 +34,11 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   /** A server fault; the request may be retried. */
   'INTERNAL',
+  /**
+   * The database stayed unreachable past the server's retry deadline (a restart, failover or overload).
+   * Retryable: send the same request again (a stroke that did land is then answered DUPLICATE_STROKE).
+   */
+  'UNAVAILABLE',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

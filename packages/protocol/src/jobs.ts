@@ -1,40 +1,50 @@
-/** BullMQ job payloads between the gateway (producer) and the workers (consumers). */
+/**
+ * BullMQ recognition jobs between the gateways (producers) and the workers (consumers), and the Redis keys
+ * both sides share. A job names rooms, not boards: the worker reads each room's latest board from Postgres
+ * (only what changed since the board it last saw), so a job costs the same whatever the size of the board.
+ */
 import { z } from 'zod';
-import { StrokeSchema } from './drawing.js';
 
 export const RECOGNITION_QUEUE = 'recognition';
 
-/** Most boards one recognition job carries. */
+/** Most rooms one recognition job names. */
 export const MAX_BOARDS_PER_JOB = 64;
 
-/** One board revision to recognize. */
+/**
+ * A room that needs recognition. Whatever revision asked, the worker recognizes the room's latest one, so
+ * one waiting request covers every change made before the worker reads the board.
+ */
 export const BoardRevisionSchema = z.object({
   roomId: z.string(),
-  drawingId: z.number().int(),
+  /** The revision that asked (the worker may find a newer one). */
   revision: z.number().int().min(0),
-  /** The board's strokes at `revision`. */
-  strokes: z.array(StrokeSchema),
-  /** Epoch ms when the gateway accepted the change that led to this revision. */
+  /** Epoch ms when the oldest change this request covers was accepted: the start of its latency. */
   acceptedAtMs: z.number(),
-  /** True for an explicit Recognize: never skipped as stale. */
-  explicit: z.boolean().default(false),
 });
 export type BoardRevision = z.infer<typeof BoardRevisionSchema>;
 
 /**
- * A recognition job: the board revisions one gateway accepted in the same moment (usually one; several
- * under load, in any rooms), recognized with one batched model call and published together.
+ * A recognition job: the rooms one gateway asked for in the same moment (usually one; several under load),
+ * recognized with one batched model call and published together. At most one request per room waits in
+ * the queue (see `redisKeys().pending`).
  */
 export const RecognitionJobDataSchema = z.object({
   boards: z.array(BoardRevisionSchema).min(1).max(MAX_BOARDS_PER_JOB),
 });
 export type RecognitionJobData = z.infer<typeof RecognitionJobDataSchema>;
 
-/** What became of one board of a job. */
+/** What became of one room of a job. */
 export type BoardOutcome =
+  /** Recognized, stored, and published to the room. */
   | { type: 'published'; roomId: string; revision: number; text: string; modelVersion: string }
-  | { type: 'superseded'; roomId: string; revision: number; latestRevision: number }
-  | { type: 'stale'; roomId: string; revision: number; shownRevision: number };
+  /** Its latest revision already had a stored prediction (a duplicate request): nothing to do. */
+  | { type: 'up-to-date'; roomId: string; revision: number }
+  /** Recognized, but another worker stored or showed a newer revision first: not shown. */
+  | { type: 'stale'; roomId: string; revision: number }
+  /** The room no longer exists. */
+  | { type: 'gone'; roomId: string }
+  /** Recognition failed; the job is retried for this room (the others are done). */
+  | { type: 'failed'; roomId: string; revision: number; error: string };
 
 export interface RecognitionJobResult {
   boards: BoardOutcome[];
@@ -42,13 +52,53 @@ export interface RecognitionJobResult {
 
 export type RecognitionJobName = 'recognize';
 
+/**
+ * Retries of a recognition job: exponential from `baseMs`, capped at `maxMs`, `attempts` in all — about
+ * 75 s of trying, so a job outlives a 30 s Postgres or Redis outage. The reconciler catches anything later.
+ */
+export const RECOGNITION_RETRY = { attempts: 20, baseMs: 200, maxMs: 5000 } as const;
+
+/**
+ * A room's pending marker expires after this long, so a room whose job was lost while its marker stayed
+ * (a crash between the two writes) is asked for again by its next change or the reconciler. A job waiting
+ * longer than this may get a second one for its room: harmless, the later finds the room up to date.
+ */
+export const PENDING_TTL_MS = 30_000;
+
+/** Options of every recognition job (gateways and workers add them). */
+export const RECOGNITION_JOB_OPTIONS = {
+  attempts: RECOGNITION_RETRY.attempts,
+  // Computed by the workers' backoff strategy (recognitionRetryDelayMs).
+  backoff: { type: 'capped-exponential' },
+  // Results live in Postgres; a finished job has nothing more to say.
+  removeOnComplete: true,
+  removeOnFail: { count: 2000 },
+} as const;
+
+/** Delay before retry number `attemptsMade` (1 = the first retry). */
+export function recognitionRetryDelayMs(attemptsMade: number): number {
+  return Math.min(RECOGNITION_RETRY.maxMs, RECOGNITION_RETRY.baseMs * 2 ** Math.max(0, attemptsMade - 1));
+}
+
 /** Redis keys and channels shared by gateways and workers, under a deployment-wide prefix. */
 export function redisKeys(prefix: string) {
   return {
     /** Pub/sub channel carrying Prediction JSON to every gateway. */
     predictions: `${prefix}:predictions`,
-    /** Newest revision the gateway has enqueued for a room. */
+    /**
+     * Set (with an expiry) while a job for the room waits in the queue or runs: requests made meanwhile add
+     * no job. The worker clears it when the room's board is done and, if `latestRevision` moved past the
+     * revision it recognized, asks again itself — so a busy room has one job at a time, queued behind others.
+     */
+    pending: (roomId: string) => `${prefix}:room:${roomId}:pending`,
+    /** Newest revision any gateway asked recognition for (only ever raised). */
     latestRevision: (roomId: string) => `${prefix}:room:${roomId}:latest`,
+    /** When the oldest change asked for while the room's job was already pending was accepted (epoch ms). */
+    waitingSince: (roomId: string) => `${prefix}:room:${roomId}:since`,
+    /** Set by an explicit Recognize: the next recognition is shown even when its revision was shown before. */
+    explicit: (roomId: string) => `${prefix}:room:${roomId}:explicit`,
+    /** Explicit Recognize requests in the current window (per-room rate limit). */
+    recognizeWindow: (roomId: string) => `${prefix}:room:${roomId}:recognize-window`,
     /** Newest revision a prediction was published for. */
     shownRevision: (roomId: string) => `${prefix}:room:${roomId}:shown`,
   };

@@ -10,4 +10,9 @@ export const ServiceEnvSchema = z.object({
     .regex(/^[\w:-]+$/)
     .default('inkling'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Postgres faults that mean "try again" (restart, connection reset, starting up, serialization failure)
+   * are retried for up to this long before a request fails as UNAVAILABLE.
+   */
+  PG_RETRY_DEADLINE_MS: z.coerce.number().int().min(0).default(5000),
 });

@@ -3,6 +3,7 @@
  * one statement. A lone call goes out at once (no added latency at low load); under load, batches grow by
  * themselves and the cost per call falls, since round trips, statement overhead and WAL flushes are shared.
  */
+import { UnavailableError } from './transient.js';
 
 /** One item's outcome inside a batch: a value, or an error for that item alone. */
 export type ItemResult<R> = { ok: true; value: R } | { ok: false; error: unknown };
@@ -68,7 +69,10 @@ export class GroupCommit<T, R> {
     }
   }
 
-  /** Writes a batch; if it fails as a whole, each item is written alone, so a bad item fails only itself. */
+  /**
+   * Writes a batch; if it fails as a whole, each item is written alone, so a bad item fails only itself —
+   * unless the database itself was unavailable, which would fail each item again after the same wait.
+   */
   private async run(batch: Waiting<T, R>[]): Promise<void> {
     try {
       const results = await this.write(batch.map((w) => w.item));
@@ -79,7 +83,7 @@ export class GroupCommit<T, R> {
         else w.reject(r.error);
       });
     } catch (err) {
-      if (batch.length === 1) (batch[0] as Waiting<T, R>).reject(err);
+      if (batch.length === 1 || err instanceof UnavailableError) for (const w of batch) w.reject(err);
       else await Promise.all(batch.map((w) => this.run([w])));
     }
   }

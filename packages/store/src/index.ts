@@ -5,5 +5,7 @@ export * from './group-commit.js';
 export * from './history-repository.js';
 export * from './migrations.js';
 export * from './model-registry.js';
+export * from './recognition-store.js';
 export * from './room-repository.js';
 export * from './training-data.js';
+export * from './transient.js';

@@ -317,6 +317,73 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       $fn$;
     `,
   },
+  {
+    version: 6,
+    name: 'recognition by reference: recognized revision per room',
+    sql: `
+      -- A room needs recognition while revision > recognized_revision: every change already raises the
+      -- revision in its own transaction, so the wish to recognize is recorded with the change at no extra
+      -- cost, and the reconciler finds lagging rooms here. Existing rooms count as recognized.
+      ALTER TABLE rooms ADD COLUMN recognized_revision integer NOT NULL DEFAULT 0;
+      UPDATE rooms SET recognized_revision = revision;
+
+      -- The boards of several rooms for recognition, as of one snapshot. p_drawings/p_revisions name the
+      -- board the caller already holds (NULL: none): when it is the room's current drawing, only strokes
+      -- changed since are returned (the state of each: points, or NULL when no longer active), else the
+      -- active strokes. strokes is NULL when the room has nothing to recognize (its latest revision has a
+      -- stored prediction) unless p_explicit. Each stroke is [row id, stroke id, added revision, points].
+      CREATE FUNCTION inkling_recognition_boards(p_rooms text[], p_drawings bigint[], p_revisions integer[], p_explicit boolean[])
+      RETURNS TABLE (room_id text, revision integer, recognized_revision integer, drawing_id bigint, full_board boolean, strokes jsonb)
+      LANGUAGE sql STABLE AS $fn$
+        SELECT r.id, r.revision, r.recognized_revision, r.current_drawing_id, f.full_board,
+               CASE
+                 WHEN r.revision <= r.recognized_revision AND NOT k.explicit THEN NULL
+                 WHEN f.full_board THEN (
+                   SELECT coalesce(jsonb_agg(jsonb_build_array(s.id, s.stroke_id, s.added_revision, s.points) ORDER BY s.added_revision, s.id),
+                                   '[]'::jsonb)
+                     FROM strokes s WHERE s.drawing_id = r.current_drawing_id AND s.state = 'active')
+                 WHEN k.revision = r.revision THEN '[]'::jsonb
+                 ELSE (
+                   SELECT coalesce(jsonb_agg(jsonb_build_array(s.id, s.stroke_id, s.added_revision,
+                                                               CASE WHEN s.state = 'active' THEN s.points END) ORDER BY s.added_revision, s.id),
+                                   '[]'::jsonb)
+                     FROM strokes s WHERE s.drawing_id = r.current_drawing_id AND s.state_revision > k.revision)
+               END
+          FROM unnest(p_rooms, p_drawings, p_revisions, p_explicit) AS k(room, drawing, revision, explicit)
+          JOIN rooms r ON r.id = k.room
+          CROSS JOIN LATERAL (SELECT k.drawing IS DISTINCT FROM r.current_drawing_id OR k.revision IS NULL OR k.revision > r.revision
+                                     AS full_board) f
+      $fn$;
+
+      -- Stores predictions and advances each room's recognized revision in one transaction. A prediction is
+      -- stored only when its revision is newer than the room's recognized one (or equal, for an explicit
+      -- Recognize), so duplicate or late jobs store nothing. Returns the 0-based positions stored. Callers
+      -- pass rooms in id order, the order stroke commits lock them in.
+      CREATE FUNCTION inkling_store_predictions(p_rooms text[], p_drawings bigint[], p_revisions integer[], p_explicit boolean[],
+                                                p_texts text[], p_confidences float8[], p_low boolean[], p_digits jsonb, p_models text[],
+                                                p_latencies float8[], p_inference float8[])
+      RETURNS TABLE (ord integer)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        i integer;
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(p_rooms, 1), 0) LOOP
+          UPDATE rooms r SET recognized_revision = p_revisions[i]
+           WHERE r.id = p_rooms[i] AND r.revision >= p_revisions[i]
+             AND (r.recognized_revision < p_revisions[i] OR (p_explicit[i] AND r.recognized_revision = p_revisions[i]));
+          IF FOUND THEN
+            INSERT INTO predictions (room_id, drawing_id, revision, text, confidence, low_confidence, digits, model_version, latency_ms,
+                                     inference_ms)
+            VALUES (p_rooms[i], p_drawings[i], p_revisions[i], p_texts[i], p_confidences[i], p_low[i], p_digits -> (i - 1), p_models[i],
+                    p_latencies[i], p_inference[i]);
+            ord := i - 1;
+            RETURN NEXT;
+          END IF;
+        END LOOP;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 const LOCK_ID = 727_001;

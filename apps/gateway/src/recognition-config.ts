@@ -1,0 +1,12 @@
+/** The gateway's recognition settings (environment variables), merged into its configuration schema. */
+import { z } from 'zod';
+
+export const RecognitionEnvSchema = z.object({
+  /** How often the reconciler looks for rooms whose latest revision has no stored prediction. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** Explicit Recognize requests allowed per room in each RECOGNIZE_WINDOW_MS (excess: RATE_LIMITED). */
+  RECOGNIZE_LIMIT_PER_ROOM: z.coerce.number().int().min(1).default(5),
+  RECOGNIZE_WINDOW_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Fault injection for tests and `npm run chaos`: delay between a commit and its recognition request (0 = off). */
+  FAULT_ENQUEUE_DELAY_MS: z.coerce.number().int().min(0).default(0),
+});

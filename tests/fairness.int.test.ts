@@ -1,0 +1,105 @@
+/**
+ * Recognition is fair between rooms (real gateway, worker, Postgres and Redis): a room with a huge board
+ * that spams Recognize and keeps adding huge strokes costs the queue one waiting job at most, is
+ * rate-limited, and another room still gets each prediction within a second.
+ */
+
+import { digitDrawing, type Stroke } from '@inkling/protocol';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Client, call, type Stack, startStack } from './support/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  // The worker in its own process, as deployed (an in-process one would share the test's event loop).
+  stack = await startStack({ workers: 0 });
+  await stack.spawnWorker();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function joined(roomId?: string): Promise<{ client: Client; roomId: string }> {
+  const client = await stack.client();
+  const ack = await call(client, 'room:join', roomId ? { roomId, name: 'P' } : { name: 'P' });
+  if (!ack.ok) throw new Error(`join failed: ${ack.error.code}`);
+  return { client, roomId: ack.roomId };
+}
+
+/** A 2,000-point stroke (the most a stroke may have) scribbled around one of ten places on the board. */
+function hugeStroke(id: string, slot: number): Stroke {
+  const cx = 0.05 + (slot % 10) * 0.09;
+  const cy = 0.1 + Math.floor(slot / 10) * 0.13;
+  return {
+    id,
+    points: Array.from(
+      { length: 2000 },
+      (_, i) => [cx + 0.04 * Math.sin(i / 40 + slot), cy + 0.05 * Math.cos(i / 33), i] as [number, number, number],
+    ),
+  };
+}
+
+describe('fair recognition', () => {
+  it('a room spamming Recognize on a huge board does not delay another room’s predictions beyond a second', async () => {
+    const spammer = await joined();
+    const spammer2 = await joined(spammer.roomId);
+    // 60 strokes of 2,000 points: 120,000 points, several MB as JSON.
+    for (let i = 0; i < 60; i++) {
+      const ack = await call(spammer.client, 'stroke:commit', { stroke: hugeStroke(`h${i}`, i) });
+      if (!ack.ok) throw new Error(`huge commit failed: ${ack.error.code}`);
+    }
+    const victim = await joined();
+    const connection = new Redis(stack.redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue('recognition', { connection, prefix: stack.prefix });
+
+    let spamming = true;
+    const outcomes: Record<string, number> = {};
+    const recognizeSpam = (async () => {
+      while (spamming) {
+        const ack = await call(spammer.client, 'board:recognize', {});
+        const key = ack.ok ? 'ok' : ack.error.code;
+        outcomes[key] = (outcomes[key] ?? 0) + 1;
+      }
+    })();
+    const strokeSpam = (async () => {
+      for (let i = 60; spamming && i < 400; i++) {
+        await call(spammer2.client, 'stroke:commit', { stroke: hugeStroke(`s${i}`, i % 60) });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    let waitingMax = 0;
+    const sampler = (async () => {
+      while (spamming) {
+        waitingMax = Math.max(waitingMax, await queue.getWaitingCount());
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+
+    // The victim writes a digit stroke every 300 ms and times each prediction.
+    const latencies: number[] = [];
+    const predictions: { revision: number; at: number }[] = [];
+    victim.client.on('prediction', (p) => predictions.push({ revision: p.revision, at: performance.now() }));
+    for (let i = 0; i < 15; i++) {
+      const sent = performance.now();
+      const ack = await call(victim.client, 'stroke:commit', { stroke: { ...(digitDrawing(i % 10)[0] as Stroke), id: `v${i}` } });
+      if (!ack.ok) throw new Error(`victim commit failed: ${ack.error.code}`);
+      const deadline = sent + 5000;
+      while (!predictions.some((p) => p.revision >= ack.revision) && performance.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      const got = predictions.find((p) => p.revision >= ack.revision);
+      latencies.push(got ? got.at - sent : Number.POSITIVE_INFINITY);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    spamming = false;
+    await Promise.all([recognizeSpam, strokeSpam, sampler]);
+    await queue.close();
+    await connection.quit();
+
+    expect(Math.max(...latencies), `victim latencies (ms): ${latencies.map((l) => l.toFixed(0)).join(', ')}`).toBeLessThan(1000);
+    expect(outcomes.RATE_LIMITED ?? 0).toBeGreaterThan(0);
+    expect(outcomes.ok ?? 0).toBeGreaterThan(0);
+    // At most one request per room waits (two rooms here), however many were made.
+    expect(waitingMax).toBeLessThanOrEqual(2);
+  }, 120_000);
+});
