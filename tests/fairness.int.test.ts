@@ -4,7 +4,7 @@
  * rate-limited, and another room still gets each prediction within a second.
  */
 
-import { digitDrawing, type Stroke } from '@inkling/protocol';
+import { digitDrawing, LIMITS, type Stroke } from '@inkling/protocol';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,8 +44,8 @@ describe('fair recognition', () => {
   it('a room spamming Recognize on a huge board does not delay another room’s predictions beyond a second', async () => {
     const spammer = await joined();
     const spammer2 = await joined(spammer.roomId);
-    // 60 strokes of 2,000 points: 120,000 points, several MB as JSON.
-    for (let i = 0; i < 60; i++) {
+    // The largest board the budget allows: 20 strokes of 2,000 points (LIMITS.maxPointsPerBoard), megabytes as JSON.
+    for (let i = 0; i < LIMITS.maxPointsPerBoard / LIMITS.maxPointsPerStroke; i++) {
       const ack = await call(spammer.client, 'stroke:commit', { stroke: hugeStroke(`h${i}`, i) });
       if (!ack.ok) throw new Error(`huge commit failed: ${ack.error.code}`);
     }

@@ -5,7 +5,7 @@
  * dialogs with Escape and focus return; and an axe-core check of the room page, the history dialog and the
  * admin page. Screenshots of each state go to artifacts/screenshots/ui-*.png.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { digitDrawing, LIMITS, numberDrawing, SAVED_DRAWING_FORMAT, type Stroke } from '@inkling/protocol';
@@ -116,7 +116,9 @@ async function settledPrediction(page: Page, digits: number): Promise<void> {
 }
 
 async function axeViolations(page: Page): Promise<{ id: string; impact: string; nodes: string[] }[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  // Evaluated through the DevTools protocol, which the page's CSP (no inline script) does not govern; an
+  // injected <script> tag would be refused.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(AXE, 'utf8'));
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: unknown[] }> } }).axe;
     const result = await axe.run(document, {

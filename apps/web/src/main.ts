@@ -1,10 +1,8 @@
+// First: the page's Content-Security-Policy forbids eval, and zod must know before any schema is used.
+import './zod-jitless.js';
 import { createApp } from 'vue';
-import { z } from 'zod';
 import App from './App.vue';
 import './styles.css';
-
-// The page's Content-Security-Policy forbids eval: zod must not even try to compile its validators with it.
-z.config({ jitless: true });
 
 // The room page is in the entry chunk (no second request before a room can load); the admin page is its
 // own chunk, fetched only on /admin.
