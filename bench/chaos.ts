@@ -1,7 +1,7 @@
 /**
  * `npm run chaos`: fault injection against a whole Inkling deployment it controls — private PostgreSQL and
  * Redis, two gateways and two workers as processes, restarted when killed as `npm start` would — with
- * simulated users (bench/chaos-client.ts) drawing at a steady rate. Each scenario gets its own rooms and
+ * simulated users (bench/chaos-client.ts, on `@inkling/client`) drawing at a steady rate. Each scenario gets its own rooms and
  * prints one row: strokes acknowledged, acknowledged strokes missing from Postgres, boards whose latest
  * revision has no stored prediction 30 s after recovery, client-visible errors by code, ink dropped by
  * clients, and the time from the faulty part being back to predictions flowing (process start-up excluded,
@@ -30,8 +30,6 @@ interface Deployment {
   stack: FaultStack;
   gateways: (AppProcess | null)[];
   workers: (AppProcess | null)[];
-  /** Gateway URLs (fixed ports, so a restarted gateway comes back where clients look for it). */
-  urls: string[];
   ports: number[];
   /** Restarts the gateway in slot i (optionally with extra env); resolves with its start-up time (ms). */
   restartGateway: (i: number, env?: Record<string, string>) => Promise<number>;
@@ -130,7 +128,7 @@ async function runScenario(d: Deployment, name: string, scenario: (typeof SCENAR
   const users: ChaosUser[] = [];
   const roomIds: string[] = [];
   for (let i = 0; i < USERS; i++) {
-    const user = new ChaosUser(d.urls, `${name}-${i}`, RATE, i);
+    const user = new ChaosUser(d.ports, `${name}-${i}`, RATE, i % d.ports.length);
     roomIds[i % ROOMS] = await user.start(roomIds[i % ROOMS]);
     users.push(user);
   }
@@ -156,7 +154,10 @@ async function runScenario(d: Deployment, name: string, scenario: (typeof SCENAR
     if (unrecognized === 0) break;
     await sleep(250);
   }
-  for (const u of users) u.stop();
+  const stillPending = users.reduce((n, u) => n + u.pending, 0);
+  const refused = users.reduce((n, u) => n + u.refused, 0);
+  const inkDropped = users.reduce((n, u) => n + u.inkDropped, 0);
+  await Promise.all(users.map((u) => u.stop()));
   const acknowledged = users.flatMap((u) => u.stats.acknowledged);
   const stored = await query<{ stroke_id: string }>(
     d.stack.databaseUrl,
@@ -165,7 +166,7 @@ async function runScenario(d: Deployment, name: string, scenario: (typeof SCENAR
   );
   const storedIds = new Set(stored.map((r) => r.stroke_id));
   const errors: Record<string, number> = {};
-  for (const u of users) for (const [code, n] of Object.entries(u.stats.errors)) errors[code] = (errors[code] ?? 0) + (n ?? 0);
+  for (const u of users) for (const [code, n] of Object.entries(u.clientStats?.errorsByCode ?? {})) errors[code] = (errors[code] ?? 0) + n;
   const firstPrediction = Math.min(...users.flatMap((u) => u.stats.predictionsAt.filter((t) => t >= backAt)));
   return {
     scenario: scenario.title,
@@ -176,7 +177,8 @@ async function runScenario(d: Deployment, name: string, scenario: (typeof SCENAR
       Object.entries(errors)
         .map(([code, n]) => `${code} ${n}`)
         .join(', ') || 'none',
-    'ink dropped': users.reduce((n, u) => n + u.stats.dropped.length, 0),
+    'ink dropped': inkDropped,
+    'refused / still pending': `${refused} / ${stillPending}`,
     'back → predictions': Number.isFinite(firstPrediction) ? `${((firstPrediction - backAt) / 1000).toFixed(2)} s` : 'none',
     'start-up': startupMs > 0 ? `${(startupMs / 1000).toFixed(1)} s` : '–',
   };
@@ -194,7 +196,6 @@ async function main(): Promise<void> {
     gateways: [null, null],
     workers: [null, null],
     ports,
-    urls: ports.map((p) => `http://127.0.0.1:${p}`),
     restartGateway: async (i, env = {}) => {
       const started = performance.now();
       d.gateways[i] = await stack.spawnGateway({ PORT: String(ports[i]), ...env });
