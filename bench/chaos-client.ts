@@ -2,12 +2,12 @@
  * A simulated user for `npm run chaos`, built on `@inkling/client` (the same client the web app uses): joins a
  * room and commits digit strokes at a steady rate; the client keeps every stroke until it is acknowledged or
  * refused for good, resends on timeouts and retryable errors, reconnects after any disconnect and resyncs.
- * Its connection goes through its own balancer (bench/chaos-balancer.ts), so a dead gateway sends it to the
- * other one and a network cut is a real silence on the wire.
+ * Its connection goes through its own small proxy (scripts/net-cut.ts) that balances over the gateways, so a
+ * dead gateway sends it to the other one, and a network cut is a real silence on the wire.
  */
 import { type ClientStats, createInklingClient, type InklingClient } from '@inkling/client';
 import { digitDrawing } from '@inkling/protocol';
-import { type Balancer, startBalancer } from './chaos-balancer.js';
+import { type NetCut, startNetCut } from '../scripts/net-cut.js';
 
 export interface ChaosUserStats {
   /** Stroke ids the server acknowledged, or answered DUPLICATE_STROKE for, or showed on a rejoin's board. */
@@ -18,7 +18,7 @@ export interface ChaosUserStats {
 
 export class ChaosUser {
   private client: InklingClient | null = null;
-  private balancer: Balancer | null = null;
+  private balancer: NetCut | null = null;
   private timer: NodeJS.Timeout | null = null;
   private strokes = 0;
   readonly stats: ChaosUserStats = { acknowledged: [], predictionsAt: [] };
@@ -36,7 +36,10 @@ export class ChaosUser {
 
   /** Connects and joins `roomId` (a new room when absent); resolves with the room id. */
   async start(roomId?: string): Promise<string> {
-    this.balancer = await startBalancer(this.gatewayPorts, this.preferred);
+    this.balancer = await startNetCut(
+      this.gatewayPorts.map((port) => `http://127.0.0.1:${port}`),
+      this.preferred,
+    );
     const client = createInklingClient({ url: this.balancer.url, name: this.name, roomId, socket: { transports: ['websocket'] } });
     this.client = client;
     client.on('prediction', () => this.stats.predictionsAt.push(performance.now()));
@@ -79,7 +82,7 @@ export class ChaosUser {
 
   /** Silences the network for `ms`: strokes drawn meanwhile wait in the client's outbox. */
   cut(ms: number): void {
-    this.balancer?.cut();
+    this.balancer?.cut('blackhole');
     setTimeout(() => this.balancer?.heal(), ms);
   }
 

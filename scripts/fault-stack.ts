@@ -81,8 +81,18 @@ export async function startFaultStack(opts: { env?: Record<string, string>; log?
       const port = await freePort();
       // Several gateways on one host: metrics on a free port each; every simulated user comes from 127.0.0.1,
       // so the per-address limits are lifted.
-      const local = { METRICS_PORT: '0', MAX_CONNECTIONS_PER_ADDRESS: '100000', CONNECTIONS_PER_MINUTE: '1000000', ROOMS_PER_HOUR: '1000000' };
-      return spawnApp('gateway', { HOST: '127.0.0.1', PORT: String(port), ...local, ...extra }, 'gateway listening', `http://127.0.0.1:${port}`);
+      const local = {
+        METRICS_PORT: '0',
+        MAX_CONNECTIONS_PER_ADDRESS: '100000',
+        CONNECTIONS_PER_MINUTE: '1000000',
+        ROOMS_PER_HOUR: '1000000',
+      };
+      return spawnApp(
+        'gateway',
+        { HOST: '127.0.0.1', PORT: String(port), ...local, ...extra },
+        'gateway listening',
+        `http://127.0.0.1:${port}`,
+      );
     },
     spawnWorker: (extra = {}) => spawnApp('worker', extra, 'worker ready', ''),
     close: async () => {

@@ -8,8 +8,8 @@
 import { createInklingClient, type InklingClient, type InklingClientOptions, memoryOutboxStore, memoryTokenStorage } from '@inkling/client';
 import { digitDrawing, LIMITS, type Stroke } from '@inkling/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type NetCut, startNetCut } from '../scripts/net-cut.js';
 import { query } from './support/database.js';
-import { type NetCut, startNetCut } from './support/net-cut.js';
 import { type Stack, startStack } from './support/stack.js';
 
 /** The bound issue 10 sets for reporting a lost network. */

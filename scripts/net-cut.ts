@@ -4,6 +4,10 @@
  * Wi-Fi does (nothing tells either end); `cut('reset')` closes every connection at once, as a process or a
  * NAT killing the transport does. `heal()` lets new connections through again (those cut stay dead, as
  * after a real outage). `retarget()` points it at another server (a restarted gateway on a new port).
+ *
+ * Given several servers it is also a load balancer with health checks: each new connection goes to the
+ * first that accepts it, starting from the preferred one (`npm run chaos` gives every simulated user one).
+ * Used by the client tests and by `npm run chaos`.
  */
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 
@@ -12,6 +16,7 @@ export interface NetCut {
   url: string;
   cut(mode?: 'blackhole' | 'reset'): void;
   heal(): void;
+  /** Sends new connections to this one server from now on. */
   retarget(url: string): void;
   /** Connections currently open through the proxy. */
   readonly connections: number;
@@ -24,8 +29,10 @@ interface Pair {
   dead: boolean;
 }
 
-export async function startNetCut(targetUrl: string): Promise<NetCut> {
-  let target = new URL(targetUrl);
+/** @param targets one server's URL, or several to balance over (new connections try `preferred` first). */
+export async function startNetCut(targets: string | readonly string[], preferred = 0): Promise<NetCut> {
+  let servers = (typeof targets === 'string' ? [targets] : [...targets]).map((t) => new URL(t));
+  if (servers.length === 0) throw new Error('startNetCut needs at least one server');
   let blackhole = false;
   const pairs = new Set<Pair>();
 
@@ -43,16 +50,28 @@ export async function startNetCut(targetUrl: string): Promise<NetCut> {
       client.on('data', () => undefined); // swallowed: the far end never answers
       return;
     }
-    const upstream = tcpConnect(Number(target.port), target.hostname);
-    pair.upstream = upstream;
-    upstream.on('error', drop);
-    upstream.on('close', drop);
-    client.on('data', (chunk) => {
-      if (!pair.dead) upstream.write(chunk);
-    });
-    upstream.on('data', (chunk) => {
-      if (!pair.dead) client.write(chunk);
-    });
+    client.pause();
+    const tryServer = (attempt: number) => {
+      if (attempt >= servers.length) return drop();
+      const target = servers[(preferred + attempt) % servers.length] as URL;
+      const upstream = tcpConnect(Number(target.port), target.hostname);
+      let connected = false;
+      upstream.once('connect', () => {
+        connected = true;
+        pair.upstream = upstream;
+        upstream.on('close', drop);
+        client.on('data', (chunk) => {
+          if (!pair.dead) upstream.write(chunk);
+        });
+        upstream.on('data', (chunk) => {
+          if (!pair.dead) client.write(chunk);
+        });
+        client.resume();
+      });
+      // Refused before it connected: the next server, as a balancer would; afterwards: the pair is gone.
+      upstream.on('error', () => (connected ? drop() : tryServer(attempt + 1)));
+    };
+    tryServer(0);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -82,7 +101,8 @@ export async function startNetCut(targetUrl: string): Promise<NetCut> {
       }
     },
     retarget(url) {
-      target = new URL(url);
+      servers = [new URL(url)];
+      preferred = 0;
     },
     get connections() {
       return pairs.size;
