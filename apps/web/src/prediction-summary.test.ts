@@ -8,6 +8,8 @@ const digit = (d: number, confidence: number, extra: object = {}): DigitPredicti
   probabilities: Array.from({ length: 10 }, (_, k) => (k === d ? confidence : (1 - confidence) / 9)),
   box: { x: 0, y: 0, width: 0.1, height: 0.2 },
   strokeIds: ['a'],
+  notDigit: false,
+  notDigitProbability: 0,
   ...extra,
 });
 
@@ -21,6 +23,7 @@ const prediction = (text: string, digits: DigitPrediction[], extra: object = {})
   digits,
   confidence: digits.reduce((a, d) => a * d.confidence, 1),
   lowConfidence: false,
+  notDigit: false,
   modelVersion: 'v1',
   ...extra,
 });
@@ -48,7 +51,8 @@ describe('prediction summary', () => {
   });
 
   it('treats a prediction without the notDigit fields (an older model or server) as digits', () => {
-    const p = prediction('5', [digit(5, 0.8)]);
+    const { notDigit: _n, notDigitProbability: _p, ...older } = digit(5, 0.8);
+    const p = prediction('5', [older as DigitPrediction]);
     expect(isNotDigit(p)).toBe(false);
     expect(isNotDigit(p.digits[0] as DigitPrediction)).toBe(false);
     expect(notDigitProbability(p.digits[0] as DigitPrediction)).toBeNull();

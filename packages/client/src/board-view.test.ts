@@ -28,6 +28,7 @@ const prediction = (revision: number, text: string, drawingId = 1): Prediction =
   digits: [],
   confidence: 0.9,
   lowConfidence: false,
+  notDigit: false,
   modelVersion: 'm',
   latencyMs: 3,
   inferenceMs: 1,

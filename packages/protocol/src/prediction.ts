@@ -15,17 +15,30 @@ export const DigitPredictionSchema = z.object({
   box: BoxSchema,
   /** Ids of the strokes that form this digit. */
   strokeIds: z.array(z.string()),
+  /**
+   * True when the model's answer for these strokes is "not a digit" (a dot, a scribble, a line, a letter):
+   * `digit` and `confidence` then describe the most likely digit, which is not shown as the reading.
+   * Models without a not-a-digit class always say false. Absent in data written before it existed.
+   */
+  notDigit: z.boolean().default(false),
+  /** The model's calibrated probability that these strokes are not a digit (0 for models without that class). */
+  notDigitProbability: z.number().min(0).max(1).default(0),
 });
 export type DigitPrediction = z.infer<typeof DigitPredictionSchema>;
 
 export const RecognitionSchema = z.object({
-  /** The digits read left to right ("2026"); "" for an empty board. */
+  /** The digits read left to right ("2026"); "" for an empty board and when `notDigit` is true. */
   text: z.string(),
   digits: z.array(DigitPredictionSchema),
   /** Probability that the whole number is right: the product of the digits' confidences (1 when empty). */
   confidence: z.number().min(0).max(1),
   /** True when `confidence` is below LOW_CONFIDENCE: the UI says "not sure". */
   lowConfidence: z.boolean(),
+  /**
+   * True when some group of strokes on the board is not a digit (see DigitPrediction.notDigit): the board is not
+   * read as a number, `text` is "" and the UI says "not a digit". Absent in data written before it existed.
+   */
+  notDigit: z.boolean().default(false),
   modelVersion: z.string(),
 });
 export type Recognition = z.infer<typeof RecognitionSchema>;

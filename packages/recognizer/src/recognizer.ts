@@ -151,7 +151,15 @@ export class Recognizer {
         const probs = Array.from(cached as Float32Array);
         let best = 0;
         for (let d = 1; d < 10; d++) if ((probs[d] ?? 0) > (probs[best] ?? 0)) best = d;
-        return { digit: best, confidence: probs[best] ?? 0, probabilities: probs, box: group.box, strokeIds };
+        return {
+          digit: best,
+          confidence: probs[best] ?? 0,
+          probabilities: probs,
+          box: group.box,
+          strokeIds,
+          notDigit: false,
+          notDigitProbability: 0,
+        };
       });
       const confidence = digits.reduce((p, d) => p * d.confidence, 1);
       return {
@@ -159,6 +167,7 @@ export class Recognizer {
         digits,
         confidence,
         lowConfidence: digits.length > 0 && confidence < LOW_CONFIDENCE,
+        notDigit: false,
         modelVersion,
       };
     });

@@ -36,6 +36,7 @@ describe('RecognitionStore', () => {
     digits: [],
     confidence: 1,
     lowConfidence: false,
+    notDigit: false,
     modelVersion: 'test',
     latencyMs: 1,
     inferenceMs: 1,

@@ -423,12 +423,15 @@ export interface PredictionRow {
 }
 
 export function toPrediction(r: PredictionRow, roomId: string): Prediction {
+  // Rows written before "not a digit" existed lack its fields: they were all digits.
+  const digits = r.digits.map((d) => ({ ...d, notDigit: d.notDigit ?? false, notDigitProbability: d.notDigitProbability ?? 0 }));
   return {
     roomId,
     drawingId: Number(r.drawing_id),
     revision: r.revision,
     text: r.text,
-    digits: r.digits,
+    digits,
+    notDigit: digits.some((d) => d.notDigit),
     confidence: r.confidence,
     lowConfidence: r.low_confidence,
     modelVersion: r.model_version,
