@@ -94,6 +94,10 @@ async function main(): Promise<void> {
     model = buildModel(architecture);
   }
   const classes = architecture.classes ?? 10;
+  for (let block = 1; block <= o.freeze; block++) {
+    model.getLayer(`conv${block}`).trainable = false;
+    model.getLayer(`bn${block}`).trainable = false;
+  }
   const pen = mixing ? await loadPendigits() : null;
   const validation = pen ? renderValidation(pen.validation) : null;
   const mnistShare = 1 - o.penShare - o.nonDigitShare;

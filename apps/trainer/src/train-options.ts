@@ -41,6 +41,7 @@ export const TrainOptionsSchema = z
       .refine(([a, b]) => a > 0 && a <= b && b <= 6, 'widths must satisfy 0 < min ≤ max ≤ 6'),
     epochImages: z.coerce.number().int().min(64).max(10_000_000).optional(),
     checkpoints: z.boolean(),
+    freeze: z.coerce.number().int().min(0).max(3),
   })
   .refine((o) => o.penShare + o.nonDigitShare < 1, { message: 'pen and non-digit shares must leave room for MNIST', path: ['pen-share'] });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
@@ -64,7 +65,8 @@ export const TRAIN_USAGE = `usage: npm run train -- [options]
   --non-digit-share X   share of each batch of synthetic non-digits; > 0 adds the "not a digit" class (default 0)
   --pen-width A,B       pen widths in px drawn for rendered drawings (default 1.4,2.8)
   --epoch-images N      images per epoch when mixing (default: MNIST training images / MNIST share)
-  --checkpoints         also write the model after every epoch to <out>.epoch-N`;
+  --checkpoints         also write the model after every epoch to <out>.epoch-N
+  --freeze N            keep the first N conv blocks (conv + BatchNorm) fixed: cheaper steps, MNIST features kept (default 0)`;
 
 /** Option keys whose flag is not simply the key in kebab case. */
 const FLAG_NAMES: Record<string, string> = { learningRate: 'lr', denseUnits: 'dense', augment: 'no-augment' };
@@ -95,6 +97,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions {
         'pen-width': { type: 'string', default: '1.4,2.8' },
         'epoch-images': { type: 'string' },
         checkpoints: { type: 'boolean', default: false },
+        freeze: { type: 'string', default: '0' },
       },
     }));
   } catch (err) {
@@ -120,6 +123,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions {
     penWidth: values['pen-width'],
     epochImages: values['epoch-images'],
     checkpoints: values.checkpoints,
+    freeze: values.freeze,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
