@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatPenReport(report)}\n`);
   process.stdout.write(`pen evaluation took ${((performance.now() - penStarted) / 1000).toFixed(1)} s\n`);
   if (o.record) {
-    const updated = ModelMetadataSchema.parse({ ...metadata, penMetrics: toPenMetrics(report) });
+    const updated = ModelMetadataSchema.parse({ ...metadata, metrics: { ...metadata.metrics, pen: toPenMetrics(report) } });
     await writeFile(join(folder, 'metadata.json'), `${JSON.stringify(updated, null, 2)}\n`);
     process.stdout.write(`recorded the pen figures in ${join(folder, 'metadata.json')}\n`);
   }
