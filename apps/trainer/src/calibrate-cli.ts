@@ -13,7 +13,9 @@ import { z } from 'zod';
 import { seededRandom } from './augment.js';
 import { chooseNotDigitThreshold, expectedCalibrationError, fitTemperature, foldTemperature, withTemperature } from './calibration.js';
 import { argMax, predictProbabilities } from './class-predictions.js';
+import { evaluateModel, toMetrics } from './evaluate.js';
 import { NOT_DIGIT_LABEL, renderNonDigit, renderPenDigit } from './mixed-batches.js';
+import { loadMnist } from './mnist.js';
 import { loadPendigits, PendigitsFormatError } from './pendigits.js';
 import { CliUsageError } from './train-options.js';
 
@@ -139,13 +141,16 @@ async function main(): Promise<void> {
       `"not a digit" threshold ${threshold.toFixed(4)}: rejects ${pct(digitsRejected)} of validation digits, ${pct(nonDigitsRejected, 1)} of validation non-digits\n`,
   );
   foldTemperature(model, temperature);
+  const mnist = await loadMnist();
+  const mnistEvaluation = evaluateModel(model, mnist.test, 1000, threshold);
+  process.stdout.write(`MNIST test accuracy at that threshold: ${pct(mnistEvaluation.accuracy)}\n`);
   const out = resolve(cwd, o.out);
   await saveModelFolder(model, out, {
     ...metadata,
     version: o.version ?? metadata.version,
     preprocessingVersion: PREPROCESSING_VERSION,
     training: { ...metadata.training, command: `${metadata.training.command} && npm run calibrate -- ${argv.join(' ')}` },
-    metrics: { ...metadata.metrics, pen: null },
+    metrics: { ...toMetrics(mnistEvaluation, null, 0), pen: null },
     calibration: {
       temperature,
       notDigitThreshold: threshold,

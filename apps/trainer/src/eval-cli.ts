@@ -30,11 +30,12 @@ async function main(): Promise<void> {
   const mnist = await loadMnist();
   const count = o.limit ?? mnist.test.count;
   const started = performance.now();
-  const evaluation = evaluateModel(model, {
-    images: mnist.test.images.subarray(0, count * 784),
-    labels: mnist.test.labels.subarray(0, count),
-    count,
-  });
+  const evaluation = evaluateModel(
+    model,
+    { images: mnist.test.images.subarray(0, count * 784), labels: mnist.test.labels.subarray(0, count), count },
+    1000,
+    metadata.calibration?.notDigitThreshold,
+  );
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(`model ${metadata.version} (${folder})\n`);
   process.stdout.write(`trained with: ${metadata.training.command}\n`);
