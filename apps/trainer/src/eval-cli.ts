@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     return;
   }
   const o = parseEvalArgs(argv);
-  const backend = await initBackend(o.backend);
+  // The live path: the serving backend, as the workers use it.
+  const backend = await initBackend(o.backend, 'serving');
   process.stderr.write(`backend: ${backend}\n`);
   const folder = resolve(process.env.INIT_CWD ?? process.cwd(), o.folder);
   const { model, metadata } = await loadModelFolder(folder);
