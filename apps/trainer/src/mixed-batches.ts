@@ -26,7 +26,7 @@ export interface MixOptions {
 }
 
 /** Non-digits get milder geometry changes: their shapes are already random. */
-const NON_DIGIT_AUGMENT: StrokeAugmentOptions = { ...DEFAULT_STROKE_AUGMENT, maxRotationDeg: 25, maxStrokeShift: 0.03 };
+const NON_DIGIT_AUGMENT: StrokeAugmentOptions = { ...DEFAULT_STROKE_AUGMENT, maxRotationDeg: 15, maxStrokeShift: 0.03 };
 
 /** Renders a pen digit (tablet units) the way the live path would see it, after optional augmentation. */
 export function renderPenDigit(digit: PenDigit, random: Random, penWidthPx: number, o: StrokeAugmentOptions | null): Float32Array {
