@@ -174,7 +174,9 @@ async function main(): Promise<void> {
         const evaluation = evaluateModel(model, mnist.test);
         const elapsed = (Date.now() - started) / 1000;
         await saveModelFolder(model, `${out}.epoch-${epoch}`, metadataFor(epoch, evaluation, (epoch * epochImages) / elapsed));
-        process.stdout.write(`epoch ${epoch}: MNIST test ${(evaluation.accuracy * 100).toFixed(2)}%, wrote ${out}.epoch-${epoch}\n`);
+        process.stdout.write(
+          `epoch ${epoch}: MNIST test ${(evaluation.accuracy * 100).toFixed(2)}% (${evaluation.rejected} answered "not a digit"; digits alone ${(evaluation.digitAccuracy * 100).toFixed(2)}%), wrote ${out}.epoch-${epoch}\n`,
+        );
       }
     },
     epochs: o.epochs,
