@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { seededRandom } from './augment.js';
 import { chooseNotDigitThreshold, expectedCalibrationError, fitTemperature, foldTemperature, withTemperature } from './calibration.js';
 import { argMax, predictProbabilities } from './class-predictions.js';
-import { evaluateModel, toMetrics } from './evaluate.js';
+import { evaluateModel, toFloatImages, toMetrics } from './evaluate.js';
 import { NOT_DIGIT_LABEL, renderNonDigit, renderPenDigit } from './mixed-batches.js';
 import { loadMnist } from './mnist.js';
 import { loadPendigits, PendigitsFormatError } from './pendigits.js';
@@ -22,6 +22,8 @@ import { CliUsageError } from './train-options.js';
 export const CALIBRATE_USAGE = `usage: npm run calibrate -- <model-folder> --out DIR [options]
   --out DIR              calibrated model folder to write
   --max-rejection X      share of validation digits the "not a digit" threshold may reject (default 0.0025)
+  --max-mnist-rejection X  share of 10,000 MNIST training images (as scanned, no augmentation) it may reject
+                         (default 0.001; they were trained on, so this only keeps MNIST-style digits readable)
   --non-digits N         validation non-digits to generate (default 1000)
   --widths A,B,…         candidate inference pen widths to report (default 1.6,2.0,2.4,3.2)
   --version NAME         version of the calibrated model (default: the source's)
@@ -34,6 +36,7 @@ const OptionsSchema = z.object({
   folder: z.string().min(1),
   out: z.string().min(1),
   maxRejection: z.coerce.number().min(0).max(0.2).default(0.0025),
+  maxMnistRejection: z.coerce.number().min(0).max(0.2).default(0.001),
   nonDigits: z.coerce.number().int().min(10).max(100_000).default(1000),
   widths: z
     .string()
@@ -54,6 +57,7 @@ function parse(argv: string[]): z.infer<typeof OptionsSchema> {
       options: {
         out: { type: 'string' },
         'max-rejection': { type: 'string' },
+        'max-mnist-rejection': { type: 'string' },
         'non-digits': { type: 'string' },
         widths: { type: 'string' },
         version: { type: 'string' },
@@ -69,6 +73,7 @@ function parse(argv: string[]): z.infer<typeof OptionsSchema> {
     folder: parsed.positionals[0],
     out: v.out,
     maxRejection: v['max-rejection'],
+    maxMnistRejection: v['max-mnist-rejection'],
     nonDigits: v['non-digits'],
     widths: v.widths,
     version: v.version,
@@ -133,17 +138,27 @@ async function main(): Promise<void> {
   const eceAfter = ece(temperature);
   const digitNd = digitProbs.map((p) => withTemperature(p, temperature)[NOT_DIGIT_LABEL] ?? 0);
   const nonNd = nonProbs.map((p) => withTemperature(p, temperature)[NOT_DIGIT_LABEL] ?? 0);
-  const threshold = chooseNotDigitThreshold(digitNd, o.maxRejection);
+  const mnist = await loadMnist();
+  const mnistSample = 10_000;
+  const mnistProbs = predictProbabilities(
+    model,
+    toFloatImages(mnist.train.images, mnist.train.count - mnistSample, mnistSample),
+    mnistSample,
+  );
+  const mnistNd = mnistProbs.map((p) => withTemperature(p, temperature)[NOT_DIGIT_LABEL] ?? 0);
+  const threshold = Math.max(chooseNotDigitThreshold(digitNd, o.maxRejection), chooseNotDigitThreshold(mnistNd, o.maxMnistRejection));
+  const mnistTrainRejected = mnistNd.filter((p) => p >= threshold).length / mnistSample;
   const digitsRejected = digitNd.filter((p) => p >= threshold).length / digitNd.length;
   const nonDigitsRejected = nonNd.filter((p) => p >= threshold).length / nonNd.length;
   process.stdout.write(
     `temperature ${temperature.toFixed(3)}: expected calibration error ${pct(eceBefore)} → ${pct(eceAfter)} (${allProbs.length} validation drawings)\n` +
-      `"not a digit" threshold ${threshold.toFixed(4)}: rejects ${pct(digitsRejected)} of validation digits, ${pct(nonDigitsRejected, 1)} of validation non-digits\n`,
+      `"not a digit" threshold ${threshold.toFixed(4)}: rejects ${pct(digitsRejected)} of validation digits, ${pct(nonDigitsRejected, 1)} of validation non-digits, ${pct(mnistTrainRejected)} of ${mnistSample} MNIST training images\n`,
   );
   foldTemperature(model, temperature);
-  const mnist = await loadMnist();
   const mnistEvaluation = evaluateModel(model, mnist.test, 1000, threshold);
-  process.stdout.write(`MNIST test accuracy at that threshold: ${pct(mnistEvaluation.accuracy)}\n`);
+  process.stdout.write(
+    `MNIST test accuracy at that threshold: ${pct(mnistEvaluation.accuracy)} (${mnistEvaluation.rejected} answered "not a digit"; digits alone ${pct(mnistEvaluation.digitAccuracy)})\n`,
+  );
   const out = resolve(cwd, o.out);
   await saveModelFolder(model, out, {
     ...metadata,
