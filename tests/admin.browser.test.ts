@@ -47,6 +47,8 @@ describe('admin page in Chromium', () => {
     await page.getByTestId('admin-signin').click();
     await page.waitForSelector('[data-testid=models] tbody tr');
     expect(await page.locator('[data-testid=models] tbody tr').count()).toBe(1);
+    // The shipped model's held-out pen writers figure (recorded in its metadata) is shown next to MNIST.
+    expect(await page.getByTestId('model-pen').first().textContent()).toMatch(/^\d+\.\d\d%$/);
     await page.getByTestId('retrain-epochs').fill('2');
     await page.getByTestId('retrain-mnist').fill('768');
     await page.getByTestId('retrain-start').click();
@@ -61,7 +63,7 @@ describe('admin page in Chromium', () => {
     await page.waitForSelector('[data-testid=job-result]', { timeout: 240_000 });
     expect(await page.getByTestId('job-state').textContent()).toBe('completed');
     const result = await page.getByTestId('job-result').textContent();
-    expect(result).toMatch(/MNIST \d+\.\d\d%/);
+    expect(result).toMatch(/MNIST \d+\.\d\d%, pen writers \d+\.\d\d%/);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=models] tbody tr').length === 2);
     expect(await page.locator('[data-testid=training-chart] circle.val').count()).toBeGreaterThanOrEqual(2);
     expect(await page.locator('.matrices table').count()).toBe(2);
