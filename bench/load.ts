@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { spawnUntilReady } from '../scripts/child-process.js';
 import { ensureServices, freePort } from '../scripts/local-services.js';
 import { openScratchSpace, type ScratchSpace } from '../scripts/scratch-space.js';
+import { hopRows } from './hop-table.js';
 import { type LoadResult, type LoadStep, MEASURE_MARK } from './load-clients.js';
 import { CpuMeter, findServerPid, withDescendants } from './process-cpu.js';
 import { percentile, printTable } from './table.js';
@@ -73,7 +74,7 @@ async function startInkling(space: ScratchSpace): Promise<RunningServer> {
     const unlimited = { MAX_CONNECTIONS_PER_ADDRESS: '100000', CONNECTIONS_PER_MINUTE: '1000000', ROOMS_PER_HOUR: '1000000' };
     const gateway = await start(
       'gateway',
-      { ...unlimited, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000', METRICS_PORT: '0' },
+      { ...unlimited, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000', METRICS_PORT: '0', PIPELINE_TRACE: '1' },
       'gateway listening',
     );
     const workers: number[] = [];
@@ -285,6 +286,11 @@ async function main(): Promise<void> {
   );
   const ink = summaries.get('inkling');
   const ref = summaries.get('reference');
+  for (const kind of kinds) {
+    const traces = summaries.get(kind)?.target.result.traces ?? [];
+    if (traces.length > 0)
+      printTable(`bench:load — ${kind}: hops at the target load (traced predictions; see pipeline-trace.ts)`, hopRows(traces));
+  }
   if (ink && ref) {
     const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '–');
     printTable('bench:load — Inkling ÷ reference (same run)', [

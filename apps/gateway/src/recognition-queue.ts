@@ -16,12 +16,14 @@ import {
   InklingError,
   MAX_BOARDS_PER_JOB,
   PENDING_TTL_MS,
+  type PipelineTrace,
   RECOGNITION_JOB_OPTIONS,
   RECOGNITION_QUEUE,
   type RecognitionJobData,
   type RecognitionJobName,
   type RecognitionJobResult,
   redisKeys,
+  traceHop,
 } from '@inkling/protocol';
 import type { RecognitionStore } from '@inkling/store';
 import { Queue } from 'bullmq';
@@ -71,6 +73,8 @@ interface Waiting {
   acceptedAtMs: number;
   /** Explicit Recognize requests waiting for their verdict (rate limit). */
   explicit: Waiter[];
+  /** Hop times of the first request of this entry, when tracing. */
+  trace?: PipelineTrace;
 }
 
 export interface RecognitionQueueOptions {
@@ -86,6 +90,8 @@ export interface RecognitionQueueOptions {
   pendingTtlMs?: number;
   /** Test hook: wait this long between accepting a change and queueing its request (0 = off). */
   faultEnqueueDelayMs?: number;
+  /** Carry hop times in the jobs (PIPELINE_TRACE; see pipeline-trace.ts). */
+  trace?: boolean;
 }
 
 export class RecognitionQueue {
@@ -123,11 +129,15 @@ export class RecognitionQueue {
     return this.waiting.size;
   }
 
-  /** Asks for recognition of the room's latest board. Returns at once; never fails. */
-  request(roomId: string, revision: number, acceptedAtMs: number): void {
+  /**
+   * Asks for recognition of the room's latest board. Returns at once; never fails. `committedAtMs` (when the
+   * change was committed, `traceNowMs()`) starts the request's trace when tracing is on.
+   */
+  request(roomId: string, revision: number, acceptedAtMs: number, committedAtMs?: number): void {
+    const trace = this.options.trace && committedAtMs !== undefined ? [acceptedAtMs, committedAtMs] : undefined;
     const delayMs = this.options.faultEnqueueDelayMs ?? 0;
-    if (delayMs > 0) setTimeout(() => this.add(roomId, revision, acceptedAtMs, null), delayMs);
-    else this.add(roomId, revision, acceptedAtMs, null);
+    if (delayMs > 0) setTimeout(() => this.add(roomId, revision, acceptedAtMs, null, trace), delayMs);
+    else this.add(roomId, revision, acceptedAtMs, null, trace);
   }
 
   /**
@@ -152,7 +162,7 @@ export class RecognitionQueue {
     return revision;
   }
 
-  private add(roomId: string, revision: number, acceptedAtMs: number, explicit: Waiter | null): void {
+  private add(roomId: string, revision: number, acceptedAtMs: number, explicit: Waiter | null, trace?: PipelineTrace): void {
     if (this.closed) {
       explicit?.reject(new InklingError('UNAVAILABLE', 'the server is shutting down'));
       return;
@@ -164,7 +174,7 @@ export class RecognitionQueue {
       if (explicit) entry.explicit.push(explicit);
       this.options.metrics.requests.inc({ outcome: 'coalesced' });
     } else {
-      this.waiting.set(roomId, { revision, acceptedAtMs, explicit: explicit ? [explicit] : [] });
+      this.waiting.set(roomId, { revision, acceptedAtMs, explicit: explicit ? [explicit] : [], trace });
     }
     this.schedule();
   }
@@ -192,6 +202,7 @@ export class RecognitionQueue {
   private async flushBatch(): Promise<void> {
     const batch: [string, Waiting][] = [];
     for (const [roomId, entry] of this.waiting) {
+      traceHop(entry.trace, 'flushed');
       batch.push([roomId, entry]);
       this.waiting.delete(roomId);
       if (batch.length === MAX_BOARDS_PER_JOB) break;
@@ -241,7 +252,13 @@ export class RecognitionQueue {
     )) as number[];
     const boards: BoardRevision[] = [];
     batch.forEach(([roomId, entry], i) => {
-      if (marks[i] === 1) boards.push({ roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs });
+      if (marks[i] !== 1) return;
+      const trace = traceHop(entry.trace, 'enqueued');
+      boards.push(
+        trace
+          ? { roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs, trace }
+          : { roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs },
+      );
     });
     // The job id is the batch's: a resent add after a lost reply does not make a second job.
     if (boards.length > 0) await this.queue.add('recognize', { boards }, { jobId: `b${token}` });

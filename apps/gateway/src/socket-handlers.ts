@@ -31,6 +31,7 @@ import {
   pointCount,
   type ServerToClientEvents,
   type SocketData,
+  traceNowMs,
 } from '@inkling/protocol';
 import type { BoardState, RoomRepository } from '@inkling/store';
 import type { Logger } from 'pino';
@@ -142,7 +143,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
    * request is queued in the background and a Redis outage only delays the prediction.
    */
   const enqueue = async (board: Pick<BoardState, 'roomId' | 'revision'>, acceptedAtMs: number) => {
-    recognition.request(board.roomId, board.revision, acceptedAtMs);
+    recognition.request(board.roomId, board.revision, acceptedAtMs, traceNowMs());
   };
 
   io.on('connection', (socket: InklingSocket) => {
@@ -300,7 +301,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     });
 
     on('stroke:commit', CommitPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
-      const acceptedAtMs = Date.now();
+      const acceptedAtMs = traceNowMs();
       const board = await rooms.commitStroke(socket.data.roomId, socket.data.userId, p.stroke);
       const stroke: BoardStroke = { ...p.stroke, authorId: socket.data.userId };
       toRoom(board.roomId).emit('stroke:committed', {

@@ -16,6 +16,7 @@ import {
   type BoardOutcome,
   type BoardRevision,
   PENDING_TTL_MS,
+  type PipelineTrace,
   type Prediction,
   RECOGNITION_JOB_OPTIONS,
   RECOGNITION_QUEUE,
@@ -24,6 +25,9 @@ import {
   type RecognitionJobName,
   type RecognitionJobResult,
   redisKeys,
+  type TracedPrediction,
+  traceHop,
+  traceNowMs,
 } from '@inkling/protocol';
 import type { BoardRead, RecognitionStore } from '@inkling/store';
 import { type Job, Queue, UnrecoverableError } from 'bullmq';
@@ -109,8 +113,9 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
   async function finish(
     roomId: string,
     revision: number,
-    publish: { prediction: Prediction; explicit: boolean } | null,
+    publish: { prediction: TracedPrediction; explicit: boolean } | null,
     costMs: number,
+    trace?: PipelineTrace,
   ): Promise<boolean> {
     const [published, latest, since] = (await deps.redis.eval(
       FINISH_SCRIPT,
@@ -124,7 +129,14 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
       publish?.explicit ? '1' : '0',
       publish ? JSON.stringify(publish.prediction) : '',
     )) as [number, number, string];
-    if (latest > revision) await askAgain({ roomId, revision: latest, acceptedAtMs: Number(since) || Date.now() }, costMs);
+    if (latest > revision) {
+      const acceptedAtMs = Number(since) || Date.now();
+      // Traced: the wait of a change made while this room's job ran shows as accepted → enqueued.
+      const again: BoardRevision = trace
+        ? { roomId, revision: latest, acceptedAtMs, trace: [acceptedAtMs] }
+        : { roomId, revision: latest, acceptedAtMs };
+      await askAgain(again, costMs);
+    }
     return published === 1;
   }
 
@@ -132,11 +144,13 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
     const token = `w${request.roomId}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     if ((await deps.redis.eval(REQUEST_SCRIPT, 1, keys.pending(request.roomId), token, ttl)) !== 1) return;
     const delay = costMs > (deps.fairDelayAboveMs ?? 50) ? Math.min(Math.round(costMs), 2000) : 0;
+    traceHop(request.trace, 'enqueued');
     await queue.add('recognize', { boards: [request] }, { jobId: token, delay });
   }
 
   const processJob = async (job: Job<RecognitionJobData, RecognitionJobResult, RecognitionJobName>): Promise<RecognitionJobResult> => {
     const started = performance.now();
+    const pickedAtMs = traceNowMs();
     const parsed = RecognitionJobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid recognition job: ${parsed.error.issues[0]?.message}`);
     const rooms = distinctRooms(parsed.data.boards);
@@ -146,6 +160,13 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
       const reads: BoardRead[] = await Promise.all(
         rooms.map((r, i) => deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === 1 })),
       );
+      const readAtMs = traceNowMs();
+      for (const r of rooms) {
+        if (!r.trace) continue;
+        r.trace = [...r.trace];
+        traceHop(r.trace, 'picked', pickedAtMs);
+        traceHop(r.trace, 'read', readAtMs);
+      }
 
       const outcomes: BoardOutcome[] = [];
       const failed: BoardRevision[] = [];
@@ -213,6 +234,7 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
       deps.log.warn({ roomId: board.roomId, revision: board.revision, err: error }, 'recognition of a board failed');
       return { type: 'failed', roomId: board.roomId, revision: board.revision, error };
     }
+    const trace = traceHop(request.trace, 'recognized');
     if (deps.faultDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.faultDelayMs));
     const prediction: Prediction = {
       ...result.recognition,
@@ -224,7 +246,15 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
     };
     // Stored first, so that a room rejoined after seeing a prediction always finds it.
     const stored = await deps.store.storePrediction({ prediction, explicit });
-    const shown = await finish(board.roomId, board.revision, stored ? { prediction, explicit } : null, result.inferenceMs);
+    const published: TracedPrediction = trace ? { ...prediction, trace: traceHop(trace, 'stored') } : prediction;
+    traceHop(trace, 'published');
+    const shown = await finish(
+      board.roomId,
+      board.revision,
+      stored ? { prediction: published, explicit } : null,
+      result.inferenceMs,
+      trace,
+    );
     return shown
       ? { type: 'published', roomId: board.roomId, revision: board.revision, text: prediction.text, modelVersion: prediction.modelVersion }
       : { type: 'stale', roomId: board.roomId, revision: board.revision };

@@ -5,6 +5,7 @@ export * from './http-api.js';
 export * from './jobs.js';
 export * from './member-color.js';
 export * from './model-metadata.js';
+export * from './pipeline-trace.js';
 export * from './prediction.js';
 export * from './preprocess.js';
 export * from './saved-drawing.js';
