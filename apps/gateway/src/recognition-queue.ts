@@ -181,7 +181,7 @@ export class RecognitionQueue {
 
   /** Flushes after the current event-loop turn, so everything asked for in one turn leaves together. */
   private schedule(): void {
-    if (this.scheduled || this.inFlight || this.retryTimer || this.waiting.size === 0) return;
+    if (this.closed || this.scheduled || this.inFlight || this.retryTimer || this.waiting.size === 0) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -289,6 +289,8 @@ export class RecognitionQueue {
       if (this.retryTimer) break;
     }
     this.closed = true;
+    // A batch still being sent finishes (or fails into the waiting list) before its connection goes.
+    await this.inFlight;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.queue.close();
     await this.redis.quit().catch(() => undefined);

@@ -88,6 +88,11 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
   const queueConnection = command.duplicate();
   for (const c of [command, pub, sub, predictionSub, queueConnection])
     c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  // A SUBSCRIBE sent before the connection's ready check makes ioredis fail that check (its INFO is refused in
+  // subscriber mode): the subscribers are used only once ready.
+  await Promise.all(
+    [sub, predictionSub].map((c) => (c.status === 'ready' ? undefined : new Promise((ready) => c.once('ready', ready)))),
+  );
 
   const rooms = new RoomRepository(pool);
   const history = new HistoryRepository(pool);
@@ -172,7 +177,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     checkMs: config.GATEWAY_PEER_CHECK_MS,
     log: logger.child({ area: 'gateway:peers' }),
   });
-  registerSocketHandlers({
+  const handlers = registerSocketHandlers({
     io,
     peers,
     rooms,
@@ -226,6 +231,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
       // Only this gateway's sockets: through the Redis adapter, the whole deployment's would be closed.
       io.local.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await handlers.settled();
       await app.close();
       await metricsServer.close();
       await png.close();

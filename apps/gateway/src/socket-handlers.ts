@@ -116,13 +116,21 @@ function splitArgs(args: unknown[]): { payload: unknown; ack: (res: unknown) => 
   return { payload: rest.length === 0 ? {} : rest[0], ack };
 }
 
-export function registerSocketHandlers(deps: HandlerDeps): void {
+/** What the handlers leave running after a socket is gone. */
+export interface SocketHandlers {
+  /** Resolves once every departure being announced has been sent (before the gateway closes Redis). */
+  settled: () => Promise<void>;
+}
+
+export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
   const { io, rooms, recognition, metrics, log, peers, tokens, limits } = deps;
   /** Every gateway's sockets, or only this one's while no other gateway runs (no Redis round trip). */
   const everywhere = () => (peers.alone ? io.local : io);
   const toRoom = (roomId: string) => everywhere().to(roomId);
   const toOthers = (socket: InklingSocket, roomId: string) => (peers.alone ? socket.local : socket).to(roomId);
   const members = new RoomMembers();
+  /** Departures being announced: their broadcast must reach Redis before the gateway closes it. */
+  const departures = new Set<Promise<void>>();
   /** Everyone in a room: this gateway's list, or (with other gateways) one look at every gateway's sockets. */
   const roomMembers = async (roomId: string): Promise<Member[]> =>
     peers.alone ? members.list(roomId) : membersOf(await io.in(roomId).fetchSockets());
@@ -374,8 +382,17 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     socket.on('disconnect', () => {
       metrics.connections.dec();
       const { roomId, userId } = socket.data;
-      if (roomId && userId)
-        void leaveRoom(socket, roomId, userId).catch((err: unknown) => log.warn({ err }, 'member:left broadcast failed'));
+      if (!roomId || !userId) return;
+      const leaving = leaveRoom(socket, roomId, userId)
+        .catch((err: unknown) => log.warn({ err }, 'member:left broadcast failed'))
+        .finally(() => departures.delete(leaving));
+      departures.add(leaving);
     });
   });
+
+  return {
+    settled: async () => {
+      while (departures.size > 0) await Promise.all(departures);
+    },
+  };
 }
