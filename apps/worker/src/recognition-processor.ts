@@ -15,6 +15,7 @@
 import {
   type BoardOutcome,
   type BoardRevision,
+  defineScript,
   PENDING_TTL_MS,
   type PipelineTrace,
   type Prediction,
@@ -89,6 +90,11 @@ export interface ProcessorDeps {
 export function createRecognitionProcessor(deps: ProcessorDeps) {
   const keys = redisKeys(deps.prefix);
   const ttl = String(deps.pendingTtlMs ?? PENDING_TTL_MS);
+  // Called by SHA1 (EVALSHA), not sent as text with every call.
+  const claimScript = defineScript<number[]>(deps.redis, 'inklingClaimExplicit', CLAIM_SCRIPT);
+  const remarkScript = defineScript<number>(deps.redis, 'inklingRemarkPending', REMARK_SCRIPT);
+  const finishScript = defineScript<[number, number, string]>(deps.redis, 'inklingFinishRoom', FINISH_SCRIPT);
+  const requestScript = defineScript<number>(deps.redis, 'inklingRequestAgain', REQUEST_SCRIPT);
   const queue = new Queue<RecognitionJobData, RecognitionJobResult, RecognitionJobName>(RECOGNITION_QUEUE, {
     connection: deps.redis,
     prefix: deps.prefix,
@@ -117,18 +123,10 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
     costMs: number,
     trace?: PipelineTrace,
   ): Promise<boolean> {
-    const [published, latest, since] = (await deps.redis.eval(
-      FINISH_SCRIPT,
-      4,
-      keys.shownRevision(roomId),
-      keys.pending(roomId),
-      keys.latestRevision(roomId),
-      keys.waitingSince(roomId),
-      keys.predictions,
-      String(revision),
-      publish?.explicit ? '1' : '0',
-      publish ? JSON.stringify(publish.prediction) : '',
-    )) as [number, number, string];
+    const [published, latest, since] = await finishScript(
+      [keys.shownRevision(roomId), keys.pending(roomId), keys.latestRevision(roomId), keys.waitingSince(roomId)],
+      [keys.predictions, String(revision), publish?.explicit ? '1' : '0', publish ? JSON.stringify(publish.prediction) : ''],
+    );
     if (latest > revision) {
       const acceptedAtMs = Number(since) || Date.now();
       // Traced: the wait of a change made while this room's job ran shows as accepted → enqueued.
@@ -142,7 +140,7 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
 
   async function askAgain(request: BoardRevision, costMs: number): Promise<void> {
     const token = `w${request.roomId}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-    if ((await deps.redis.eval(REQUEST_SCRIPT, 1, keys.pending(request.roomId), token, ttl)) !== 1) return;
+    if ((await requestScript([keys.pending(request.roomId)], [token, ttl])) !== 1) return;
     const delay = costMs > (deps.fairDelayAboveMs ?? 50) ? Math.min(Math.round(costMs), 2000) : 0;
     traceHop(request.trace, 'enqueued');
     await queue.add('recognize', { boards: [request] }, { jobId: token, delay });
@@ -156,9 +154,19 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
     const rooms = distinctRooms(parsed.data.boards);
     let remarked = false;
     try {
-      const explicit = (await deps.redis.eval(CLAIM_SCRIPT, rooms.length, ...rooms.map((r) => keys.explicit(r.roomId)))) as number[];
-      const reads: BoardRead[] = await Promise.all(
-        rooms.map((r, i) => deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === 1 })),
+      // The explicit-Recognize flags and the boards are fetched at once (one round trip of waiting, not
+      // two): every board is read as if explicit, and a room found up to date without the flag is skipped.
+      const [explicit, fetched] = await Promise.all([
+        claimScript(
+          rooms.map((r) => keys.explicit(r.roomId)),
+          [],
+        ),
+        Promise.all(rooms.map((r) => deps.store.readBoard({ roomId: r.roomId, explicit: true }))),
+      ]);
+      const reads: BoardRead[] = fetched.map((read, i) =>
+        read.type === 'board' && explicit[i] !== 1 && read.board.revision <= read.recognizedRevision
+          ? { type: 'up-to-date', roomId: read.board.roomId, revision: read.board.revision }
+          : read,
       );
       const readAtMs = traceNowMs();
       for (const r of rooms) {
@@ -261,7 +269,10 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
   }
 
   async function remark(rooms: readonly BoardRevision[]): Promise<void> {
-    await deps.redis.eval(REMARK_SCRIPT, rooms.length, ...rooms.map((r) => keys.pending(r.roomId)), ttl);
+    await remarkScript(
+      rooms.map((r) => keys.pending(r.roomId)),
+      [ttl],
+    );
   }
 
   /** The processor, and `close` for the queue it asks again on. */

@@ -8,6 +8,7 @@ export * from './model-metadata.js';
 export * from './pipeline-trace.js';
 export * from './prediction.js';
 export * from './preprocess.js';
+export * from './redis-script.js';
 export * from './saved-drawing.js';
 export * from './segment.js';
 export * from './service-env.js';
