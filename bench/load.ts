@@ -6,7 +6,10 @@
  * Redis, clients; read from /proc). Absolute figures differ between machines; ratios from one run carry.
  *
  * `--quick` runs only the target load; `--only inkling|reference` runs one server; `--clients N --rooms N
- * --rate X` change the target load. Uses DATABASE_URL / REDIS_URL or private local instances.
+ * --rate X` change the target load; `--compiled` runs Inkling's built bundles (`npm run build` first). Inkling's
+ * gateway traces its pipeline (PIPELINE_TRACE) and a hop table is printed for both servers. `BENCH_NODE_ARGS`
+ * passes node arguments to Inkling's gateway and worker (e.g. `--cpu-prof`). Uses DATABASE_URL / REDIS_URL or
+ * private local instances.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -28,9 +31,14 @@ const { values: flags } = parseArgs({
     clients: { type: 'string' },
     rooms: { type: 'string' },
     rate: { type: 'string' },
+    compiled: { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick === true;
+/** Run Inkling's gateway and worker from their built bundles (`npm run build`), as production does. */
+const compiled = flags.compiled === true;
+/** Extra node arguments for Inkling's gateway and worker, e.g. `--cpu-prof --cpu-prof-dir=.scratch/prof`. */
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 type ServerKind = 'reference' | 'inkling';
 const kinds: ServerKind[] = flags.only === undefined ? ['reference', 'inkling'] : [flags.only as ServerKind];
 if (!kinds.every((k) => k === 'reference' || k === 'inkling')) {
@@ -64,7 +72,8 @@ async function startInkling(space: ScratchSpace): Promise<RunningServer> {
   const env = { ...process.env, DATABASE_URL: space.databaseUrl, REDIS_URL: space.redisUrl, REDIS_PREFIX: space.prefix, LOG_LEVEL: 'warn' };
   const children: ChildProcess[] = [];
   const start = async (app: 'gateway' | 'worker', extra: Record<string, string>, readyText: string) => {
-    const { child, ready } = spawnUntilReady(join(ROOT, 'apps', app, 'src', 'main.ts'), { ...env, LOG_LEVEL: 'info', ...extra }, readyText);
+    const entry = compiled ? join(ROOT, 'apps', app, 'dist', 'main.js') : join(ROOT, 'apps', app, 'src', 'main.ts');
+    const { child, ready } = spawnUntilReady(entry, { ...env, LOG_LEVEL: 'info', ...extra }, readyText, nodeArgs);
     children.push(child);
     await ready;
     return child.pid as number;

@@ -95,8 +95,12 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
   const remarkScript = defineScript<number>(deps.redis, 'inklingRemarkPending', REMARK_SCRIPT);
   const finishScript = defineScript<[number, number, string]>(deps.redis, 'inklingFinishRoom', FINISH_SCRIPT);
   const requestScript = defineScript<number>(deps.redis, 'inklingRequestAgain', REQUEST_SCRIPT);
+  // BullMQ gets a connection of its own without auto-pipelining: ioredis copies every script defined on a
+  // connection (BullMQ's ~40) into each auto-pipeline, which made every finished board's write expensive.
+  const bullConnection = deps.redis.duplicate({ enableAutoPipelining: false });
+  bullConnection.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error (asking again)'));
   const queue = new Queue<RecognitionJobData, RecognitionJobResult, RecognitionJobName>(RECOGNITION_QUEUE, {
-    connection: deps.redis,
+    connection: bullConnection,
     prefix: deps.prefix,
     defaultJobOptions: RECOGNITION_JOB_OPTIONS,
   });
@@ -276,5 +280,10 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
   }
 
   /** The processor, and `close` for the queue it asks again on. */
-  return Object.assign(processJob, { close: () => queue.close() });
+  return Object.assign(processJob, {
+    close: async () => {
+      await queue.close();
+      await bullConnection.quit().catch(() => undefined);
+    },
+  });
 }
