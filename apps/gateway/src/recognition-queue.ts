@@ -38,9 +38,9 @@ import type { RecognitionMetrics } from './recognition-metrics.js';
  * Marks rooms as pending. KEYS: per room its pending, explicit, recognize-window, latest-revision and
  * waiting-since keys. ARGV: batch token, marker expiry (ms), rate window (ms), explicit requests allowed per
  * window, then per room '1' if explicit, its revision and acceptance time. Returns per room 1 (newly
- * pending: put it in the job), 0 (a job for it waits or runs; that job's worker sees the raised latest
- * revision and asks again, from the recorded waiting-since time) or -1 (explicit request refused by the rate
- * limit). A marker holding this batch's token counts as new, so a batch resent after a lost reply still gets
+ * pending: put it in the job), 2 (the same, for an explicit request: the job says so), 0 (a job for it waits
+ * or runs; that job's worker sees the raised latest revision, or the explicit key set here, and asks again,
+ * from the recorded waiting-since time) or -1 (explicit request refused by the rate limit). A marker holding this batch's token counts as new, so a batch resent after a lost reply still gets
  * its job.
  */
 const MARK_SCRIPT = `
@@ -49,17 +49,19 @@ for i = 1, #KEYS / 5 do
   local pending, explicit, window, latest, since = KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1], KEYS[5 * i]
   local revision = tonumber(ARGV[3 + 3 * i])
   if revision > tonumber(redis.call('GET', latest) or '-1') then redis.call('SET', latest, revision, 'EX', 86400) end
+  local asked = ARGV[2 + 3 * i] == '1'
   local refused = false
-  if ARGV[2 + 3 * i] == '1' then
+  if asked then
     local count = redis.call('INCR', window)
     if count == 1 then redis.call('PEXPIRE', window, ARGV[3]) end
-    if count > tonumber(ARGV[4]) then refused = true else redis.call('SET', explicit, '1', 'PX', ARGV[2]) end
+    refused = count > tonumber(ARGV[4])
   end
   if refused then
     out[i] = -1
   elseif redis.call('SET', pending, ARGV[1], 'NX', 'PX', ARGV[2]) or redis.call('GET', pending) == ARGV[1] then
-    out[i] = 1
+    out[i] = asked and 2 or 1
   else
+    if asked then redis.call('SET', explicit, '1', 'PX', ARGV[2]) end
     redis.call('SET', since, ARGV[4 + 3 * i], 'NX', 'PX', ARGV[2])
     out[i] = 0
   end
@@ -281,13 +283,12 @@ export class RecognitionQueue {
     );
     const boards: BoardRevision[] = [];
     batch.forEach(([roomId, entry], i) => {
-      if (marks[i] !== 1) return;
+      if (marks[i] !== 1 && marks[i] !== 2) return;
+      const board: BoardRevision = { roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs };
+      if (marks[i] === 2) board.explicit = true;
       const trace = traceHop(entry.trace, 'enqueued');
-      boards.push(
-        trace
-          ? { roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs, trace }
-          : { roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs },
-      );
+      if (trace) board.trace = trace;
+      boards.push(board);
     });
     // The job id is the batch's: a resent add after a lost reply does not make a second job.
     if (boards.length > 0) await this.queue.add('recognize', { boards }, { jobId: `b${token}` });

@@ -37,12 +37,6 @@ import type { Logger } from 'pino';
 import type { BoardToRecognize, RecognitionResult } from './inference-pool.js';
 import type { WorkerMetrics } from './metrics.js';
 
-/** Takes the rooms' explicit-Recognize flags. KEYS: per room its explicit key. Returns 1 per room asked. */
-const CLAIM_SCRIPT = `
-local out = {}
-for i, key in ipairs(KEYS) do out[i] = redis.call('GETDEL', key) and 1 or 0 end
-return out`;
-
 /** Keeps rooms pending while their job waits for a retry (ARGV[1]: expiry ms): no second job meanwhile. */
 const REMARK_SCRIPT = `
 for i, key in ipairs(KEYS) do redis.call('SET', key, 'retry', 'PX', ARGV[1]) end
@@ -51,8 +45,9 @@ return #KEYS`;
 /**
  * Finishes one room: publishes its prediction unless a newer one was shown (ARGV[4] empty: nothing to
  * publish), clears its pending marker, and returns {1 if published, the latest revision asked for, the
- * waiting-since time}. KEYS: shown, pending, latest, since. ARGV: channel, revision, explicit ('1' may
- * re-show the same revision), message.
+ * waiting-since time, 1 if an explicit Recognize came while the room's job waited or ran}. KEYS: shown,
+ * pending, latest, since, explicit. ARGV: channel, revision, explicit ('1' may re-show the same revision),
+ * message.
  */
 const FINISH_SCRIPT = `
 local published = 0
@@ -66,11 +61,18 @@ if ARGV[4] ~= '' then
   end
 end
 redis.call('DEL', KEYS[2])
-return { published, tonumber(redis.call('GET', KEYS[3]) or '-1'), redis.call('GETDEL', KEYS[4]) or '' }`;
+return { published, tonumber(redis.call('GET', KEYS[3]) or '-1'), redis.call('GETDEL', KEYS[4]) or '',
+         redis.call('GETDEL', KEYS[5]) and 1 or 0 }`;
 
-/** Asks again for one room: returns 1 when it set the pending marker (then a job must follow). */
+/**
+ * Asks again for one room: returns 1 when it set the pending marker (then a job must follow). KEYS: pending,
+ * explicit. ARGV: token, expiry (ms), '1' for an explicit request — which, when another job already holds the
+ * room, is left in the explicit key for that job's worker.
+ */
 const REQUEST_SCRIPT = `
-return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`;
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if ARGV[3] == '1' then redis.call('SET', KEYS[2], '1', 'PX', ARGV[2]) end
+return 0`;
 
 export interface ProcessorDeps {
   redis: Redis;
@@ -91,9 +93,8 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
   const keys = redisKeys(deps.prefix);
   const ttl = String(deps.pendingTtlMs ?? PENDING_TTL_MS);
   // Called by SHA1 (EVALSHA), not sent as text with every call.
-  const claimScript = defineScript<number[]>(deps.redis, 'inklingClaimExplicit', CLAIM_SCRIPT);
   const remarkScript = defineScript<number>(deps.redis, 'inklingRemarkPending', REMARK_SCRIPT);
-  const finishScript = defineScript<[number, number, string]>(deps.redis, 'inklingFinishRoom', FINISH_SCRIPT);
+  const finishScript = defineScript<[number, number, string, number]>(deps.redis, 'inklingFinishRoom', FINISH_SCRIPT);
   const requestScript = defineScript<number>(deps.redis, 'inklingRequestAgain', REQUEST_SCRIPT);
   // BullMQ gets a connection of its own without auto-pipelining: ioredis copies every script defined on a
   // connection (BullMQ's ~40) into each auto-pipeline, which made every finished board's write expensive.
@@ -105,20 +106,26 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
     defaultJobOptions: RECOGNITION_JOB_OPTIONS,
   });
 
-  /** One request per room (the oldest acceptance time counts). */
+  /** One request per room (the oldest acceptance time counts; explicit if any was). */
   function distinctRooms(boards: readonly BoardRevision[]): BoardRevision[] {
     const byRoom = new Map<string, BoardRevision>();
     for (const b of boards) {
       const seen = byRoom.get(b.roomId);
       if (!seen) byRoom.set(b.roomId, b);
-      else byRoom.set(b.roomId, { ...seen, acceptedAtMs: Math.min(seen.acceptedAtMs, b.acceptedAtMs) });
+      else
+        byRoom.set(b.roomId, {
+          ...seen,
+          acceptedAtMs: Math.min(seen.acceptedAtMs, b.acceptedAtMs),
+          ...(seen.explicit || b.explicit ? { explicit: true } : {}),
+        });
     }
     return [...byRoom.values()];
   }
 
   /**
    * Publishes the room's prediction (if any, and if no newer one was shown), clears its marker, and asks
-   * again if a newer revision was asked for meanwhile. Resolves whether the prediction was shown.
+   * again if a newer revision or an explicit Recognize was asked for meanwhile. Resolves whether the
+   * prediction was shown. (`revision` MAX_SAFE_INTEGER: the room is gone; nothing is asked again.)
    */
   async function finish(
     roomId: string,
@@ -127,16 +134,16 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
     costMs: number,
     trace?: PipelineTrace,
   ): Promise<boolean> {
-    const [published, latest, since] = await finishScript(
-      [keys.shownRevision(roomId), keys.pending(roomId), keys.latestRevision(roomId), keys.waitingSince(roomId)],
+    const [published, latest, since, explicitAgain] = await finishScript(
+      [keys.shownRevision(roomId), keys.pending(roomId), keys.latestRevision(roomId), keys.waitingSince(roomId), keys.explicit(roomId)],
       [keys.predictions, String(revision), publish?.explicit ? '1' : '0', publish ? JSON.stringify(publish.prediction) : ''],
     );
-    if (latest > revision) {
+    if (revision !== Number.MAX_SAFE_INTEGER && (latest > revision || explicitAgain === 1)) {
       const acceptedAtMs = Number(since) || Date.now();
+      const again: BoardRevision = { roomId, revision: Math.max(latest, revision), acceptedAtMs };
+      if (explicitAgain === 1) again.explicit = true;
       // Traced: the wait of a change made while this room's job ran shows as accepted → enqueued.
-      const again: BoardRevision = trace
-        ? { roomId, revision: latest, acceptedAtMs, trace: [acceptedAtMs] }
-        : { roomId, revision: latest, acceptedAtMs };
+      if (trace) again.trace = [acceptedAtMs];
       await askAgain(again, costMs);
     }
     return published === 1;
@@ -144,7 +151,10 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
 
   async function askAgain(request: BoardRevision, costMs: number): Promise<void> {
     const token = `w${request.roomId}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-    if ((await requestScript([keys.pending(request.roomId)], [token, ttl])) !== 1) return;
+    if (
+      (await requestScript([keys.pending(request.roomId), keys.explicit(request.roomId)], [token, ttl, request.explicit ? '1' : '0'])) !== 1
+    )
+      return;
     const delay = costMs > (deps.fairDelayAboveMs ?? 50) ? Math.min(Math.round(costMs), 2000) : 0;
     traceHop(request.trace, 'enqueued');
     await queue.add('recognize', { boards: [request] }, { jobId: token, delay });
@@ -158,19 +168,11 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
     const rooms = distinctRooms(parsed.data.boards);
     let remarked = false;
     try {
-      // The explicit-Recognize flags and the boards are fetched at once (one round trip of waiting, not
-      // two): every board is read as if explicit, and a room found up to date without the flag is skipped.
-      const [explicit, fetched] = await Promise.all([
-        claimScript(
-          rooms.map((r) => keys.explicit(r.roomId)),
-          [],
-        ),
-        Promise.all(rooms.map((r) => deps.store.readBoard({ roomId: r.roomId, explicit: true }))),
-      ]);
-      const reads: BoardRead[] = fetched.map((read, i) =>
-        read.type === 'board' && explicit[i] !== 1 && read.board.revision <= read.recognizedRevision
-          ? { type: 'up-to-date', roomId: read.board.roomId, revision: read.board.revision }
-          : read,
+      // Explicit Recognize requests travel in the job (or, made while the room had a job, in its explicit key,
+      // which that job's finish takes): no Redis round trip here.
+      const explicit = rooms.map((r) => r.explicit === true);
+      const reads: BoardRead[] = await Promise.all(
+        rooms.map((r, i) => deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === true })),
       );
       const readAtMs = traceNowMs();
       for (const r of rooms) {
@@ -193,7 +195,7 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
         } else if (read.type === 'up-to-date') {
           outcomes.push({ type: 'up-to-date', roomId: read.roomId, revision: read.revision });
           upToDate.push(read.roomId);
-        } else work.push({ request, read, explicit: explicit[i] === 1 });
+        } else work.push({ request, read, explicit: explicit[i] === true });
       });
       // A retried job may have stored predictions whose publication failed (Redis down): show them now.
       const stored = job.attemptsStarted > 1 && upToDate.length > 0 ? await deps.store.latestPredictions(upToDate) : [];
