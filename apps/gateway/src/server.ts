@@ -32,9 +32,11 @@ import { startReconciler } from './reconciler.js';
 import { startRoomExpiry } from './room-expiry.js';
 import { persistedSecret, SessionTokens } from './session-token.js';
 import { installSocketGuards, parseTrustProxy } from './socket-guards.js';
+import { BARE_SECURITY_HEADERS } from './security-headers.js';
 import { type InklingServer, registerSocketHandlers } from './socket-handlers.js';
 
 export { SessionTokens } from './session-token.js';
+export { LABELS_PER_ADDRESS_FACTOR } from './socket-handlers.js';
 
 export interface Gateway {
   io: InklingServer;
@@ -49,14 +51,6 @@ export interface Gateway {
   pngRenders: () => number;
   close: () => Promise<void>;
 }
-
-/** Security headers for Socket.IO's own HTTP responses (the polling transport), which bypass Fastify. */
-const SOCKET_HEADERS = {
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-};
 
 /** Starts a gateway from its configuration (environment-style values are parsed and validated here). */
 export async function startGateway(input: GatewayConfigInput | GatewayConfig, logger?: Logger): Promise<Gateway> {
@@ -158,8 +152,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     ...(config.ALLOWED_ORIGINS.length > 0 ? { cors: { origin: config.ALLOWED_ORIGINS } } : {}),
     adapter: createAdapter(pub, sub, { key: `${config.REDIS_PREFIX}:socket.io` }),
   });
-  io.engine.on('initial_headers', (headers: Record<string, string>) => Object.assign(headers, SOCKET_HEADERS));
-  io.engine.on('headers', (headers: Record<string, string>) => Object.assign(headers, SOCKET_HEADERS));
+  io.engine.on('initial_headers', (headers: Record<string, string>) => Object.assign(headers, BARE_SECURITY_HEADERS));
+  io.engine.on('headers', (headers: Record<string, string>) => Object.assign(headers, BARE_SECURITY_HEADERS));
   const guards = installSocketGuards(io, {
     allowedOrigins: config.ALLOWED_ORIGINS,
     trustProxy,

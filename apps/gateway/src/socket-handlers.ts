@@ -115,6 +115,9 @@ function splitArgs(args: unknown[]): { payload: unknown; ack: (res: unknown) => 
   return { payload: rest.length === 0 ? {} : rest[0], ack };
 }
 
+/** Labels per minute from one client address, in people's worth of LABELS_PER_MINUTE. */
+export const LABELS_PER_ADDRESS_FACTOR = 10;
+
 /** What the handlers leave running after a socket is gone. */
 export interface SocketHandlers {
   /** Resolves once every departure being announced has been sent (before the gateway closes Redis). */
@@ -135,6 +138,12 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
     peers.alone ? members.list(roomId) : membersOf(await io.in(roomId).fetchSockets());
   const roomsCreated = new KeyedBuckets(limits.roomsPerHour / 3600, Math.max(1, Math.ceil(limits.roomsPerHour / 3)));
   const labels = new KeyedBuckets(limits.labelsPerMinute / 60, limits.labelsPerMinute);
+  // User ids cost nothing to make (a connection without a token gets a new one): one address may label at
+  // most LABELS_PER_ADDRESS_FACTOR people's worth (a classroom behind one NAT still can).
+  const labelsByAddress = new KeyedBuckets(
+    (limits.labelsPerMinute * LABELS_PER_ADDRESS_FACTOR) / 60,
+    limits.labelsPerMinute * LABELS_PER_ADDRESS_FACTOR,
+  );
 
   /** Takes a connection out of its room's member list, telling the others when it was the person's last. */
   const leaveRoom = async (socket: InklingSocket, roomId: string, userId: string): Promise<void> => {
@@ -374,6 +383,8 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
     on('board:label', LabelPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
       if (!labels.take(socket.data.userId))
         throw new InklingError('RATE_LIMITED', `at most ${limits.labelsPerMinute} labels per minute; try again shortly`);
+      if (!labelsByAddress.take(deps.clientAddress(socket)))
+        throw new InklingError('RATE_LIMITED', 'too many labels from your network; try again shortly');
       await rooms.label(socket.data.roomId, socket.data.userId, p.revision, p.text);
       return {};
     });
