@@ -363,7 +363,10 @@ describe('internal endpoints', () => {
       ),
     ).rejects.toThrow(/SESSION_SECRET/);
     // Nor with the example configuration's placeholders left in place.
-    const placeholders = { SESSION_SECRET: 'change-me-to-a-long-random-secret-of-32-or-more-characters', ADMIN_TOKEN: 'change-me-to-a-long-random-token' };
+    const placeholders = {
+      SESSION_SECRET: 'change-me-to-a-long-random-secret-of-32-or-more-characters',
+      ADMIN_TOKEN: 'change-me-to-a-long-random-token',
+    };
     await expect(
       startGateway(
         { DATABASE_URL: stack.databaseUrl, REDIS_URL: stack.redisUrl, NODE_ENV: 'production', PORT: 0, METRICS_PORT: 0, ...placeholders },

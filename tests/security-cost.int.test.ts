@@ -6,8 +6,8 @@
  * attack fails and that the victim's room still works and is as it was.
  */
 import { readFileSync } from 'node:fs';
-import { digitDrawing, LIMITS, MAX_EVENT_BYTES, type Stroke } from '@inkling/protocol';
 import { LABELS_PER_ADDRESS_FACTOR } from '@inkling/gateway';
+import { digitDrawing, LIMITS, MAX_EVENT_BYTES, type Stroke } from '@inkling/protocol';
 import { createPool, TrainingData } from '@inkling/store';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -273,7 +273,7 @@ describe('PNG rendering', () => {
 });
 
 describe('label amplification', () => {
-  it('new identities do not evade the label limit: one address labels at most ten people\'s worth a minute', async () => {
+  it("new identities do not evade the label limit: one address labels at most ten people's worth a minute", async () => {
     const g = await stack.startExtraGateway({ LABELS_PER_MINUTE: 2 });
     const alice = await join('Alice', undefined, g.url);
     const committed = await call(alice.client, 'stroke:commit', { stroke: tiny('lbl') });

@@ -30,9 +30,9 @@ import { createRecognitionMetrics } from './recognition-metrics.js';
 import { RecognitionQueue } from './recognition-queue.js';
 import { startReconciler } from './reconciler.js';
 import { startRoomExpiry } from './room-expiry.js';
+import { BARE_SECURITY_HEADERS } from './security-headers.js';
 import { persistedSecret, SessionTokens } from './session-token.js';
 import { installSocketGuards, parseTrustProxy } from './socket-guards.js';
-import { BARE_SECURITY_HEADERS } from './security-headers.js';
 import { type InklingServer, registerSocketHandlers } from './socket-handlers.js';
 
 export { SessionTokens } from './session-token.js';
@@ -84,9 +84,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   // A SUBSCRIBE sent before the connection's ready check makes ioredis fail that check (its INFO is refused in
   // subscriber mode): the subscribers are used only once ready.
-  await Promise.all(
-    [sub, predictionSub].map((c) => (c.status === 'ready' ? undefined : new Promise((ready) => c.once('ready', ready)))),
-  );
+  await Promise.all([sub, predictionSub].map((c) => (c.status === 'ready' ? undefined : new Promise((ready) => c.once('ready', ready)))));
 
   const rooms = new RoomRepository(pool);
   const history = new HistoryRepository(pool);
