@@ -49,7 +49,7 @@ describe('PNG render cost', () => {
 describe('PNG render pool', () => {
   it('answers busy at once when its queue is full, and renders what it accepted', async () => {
     renderer = new PngRenderer({ threads: 1, maxQueue: 1, timeoutMs: 60_000 });
-    let release = () => undefined as void;
+    let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
@@ -75,7 +75,7 @@ describe('PNG render pool', () => {
 
     await renderer.close();
     renderer = new PngRenderer({ threads: 1, maxQueue: 4, timeoutMs: 200 });
-    let release = () => undefined as void;
+    let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
