@@ -192,6 +192,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     store: recognitionStore,
     request: (roomId, revision, acceptedAtMs) => recognition.request(roomId, revision, acceptedAtMs),
     redis: recognition.redis,
+    prefix: config.REDIS_PREFIX,
+    jobKey: (jobId) => recognition.queue.toKey(jobId),
     intervalMs: config.RECONCILE_INTERVAL_MS,
     metrics: recognitionMetrics,
     log: logger.child({ area: 'gateway:reconciler' }),
