@@ -29,6 +29,7 @@ import {
   type Member,
   type ServerToClientEvents,
   type SocketData,
+  traceNowMs,
 } from '@inkling/protocol';
 import type { BoardState, RoomRepository } from '@inkling/store';
 import type { Logger } from 'pino';
@@ -162,7 +163,7 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
    * request is queued in the background and a Redis outage only delays the prediction.
    */
   const enqueue = async (board: Pick<BoardState, 'roomId' | 'revision'>, acceptedAtMs: number) => {
-    recognition.request(board.roomId, board.revision, acceptedAtMs);
+    recognition.request(board.roomId, board.revision, acceptedAtMs, traceNowMs());
   };
 
   io.on('connection', (socket: InklingSocket) => {
@@ -320,7 +321,7 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
     });
 
     on('stroke:commit', CommitPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
-      const acceptedAtMs = Date.now();
+      const acceptedAtMs = traceNowMs();
       const board = await rooms.commitStroke(socket.data.roomId, socket.data.userId, p.stroke);
       const stroke: BoardStroke = { ...p.stroke, authorId: socket.data.userId };
       toRoom(board.roomId).emit('stroke:committed', {
