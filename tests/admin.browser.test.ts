@@ -73,8 +73,12 @@ describe('admin page in Chromium', () => {
     await page.getByTestId('review').focus();
     await page.keyboard.press('7');
     await page.waitForFunction(() => document.querySelector('[data-testid=review-label]')?.textContent?.includes('7'));
-    const { rows } = await query(stack, "SELECT count(*)::int AS n FROM labels WHERE user_id = 'admin' AND text = '7'");
-    expect(rows[0]?.n).toBe(1);
+    // The page shows the label as soon as it is sent; the row follows when the request has been answered.
+    const labelled = async () =>
+      (await query(stack, "SELECT count(*)::int AS n FROM labels WHERE user_id = 'admin' AND text = '7'")).rows[0]?.n as number;
+    const deadline = Date.now() + 15_000;
+    while ((await labelled()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await labelled()).toBe(1);
     await screenshot(page, '12-admin-review');
   });
 });
