@@ -98,6 +98,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     recognizeLimit: config.RECOGNIZE_LIMIT_PER_ROOM,
     recognizeWindowMs: config.RECOGNIZE_WINDOW_MS,
     faultEnqueueDelayMs: config.FAULT_ENQUEUE_DELAY_MS,
+    trace: config.PIPELINE_TRACE,
   });
   recognitionMetrics.watchQueue(recognition.queue, () => recognition.backlog);
   // Read-only views of the queues for the admin API and the queue dashboard.

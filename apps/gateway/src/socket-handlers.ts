@@ -23,20 +23,20 @@ import {
   LabelPayloadSchema,
   LIMITS,
   LiveStrokePayloadSchema,
-  LoadPayloadSchema,
   MAX_EVENT_BYTES,
   MAX_LIVE_EVENT_BYTES,
   MAX_STROKE_EVENT_BYTES,
   type Member,
-  pointCount,
   type ServerToClientEvents,
   type SocketData,
+  traceNowMs,
 } from '@inkling/protocol';
 import type { BoardState, RoomRepository } from '@inkling/store';
 import type { Logger } from 'pino';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { GatewayPeers } from './gateway-peers.js';
+import { ERASE_EVENT_MAX_BYTES, registerInkToolHandlers } from './ink-tool-handlers.js';
 import { registerLivenessHandler } from './liveness-handler.js';
 import type { GatewayMetrics } from './metrics.js';
 import { KeyedBuckets, TokenBucket } from './rate-limiter.js';
@@ -82,6 +82,8 @@ export const EVENT_MAX_BYTES: Record<keyof ClientToServerEvents, number> = {
   'board:recognize': 256,
   'board:label': 512,
   'board:load': MAX_EVENT_BYTES,
+  'board:erase': ERASE_EVENT_MAX_BYTES,
+  'presence:pointer': 256,
   'connection:ping': 256,
 };
 const KNOWN_EVENTS = new Set<string>(Object.keys(EVENT_MAX_BYTES));
@@ -103,8 +105,10 @@ function errorAck(err: unknown, log: Logger): AckFailure {
 
 /** Points carried by a validated payload (what waiting events hold in memory). */
 function payloadPoints(payload: unknown): number {
-  const p = payload as { stroke?: { points: unknown[] }; strokes?: { points: unknown[] }[]; points?: unknown[] };
-  return (p.stroke?.points.length ?? 0) + (p.strokes ? pointCount(p.strokes) : 0) + (p.points?.length ?? 0);
+  // `strokes` of an erase name strokes without points.
+  const p = payload as { stroke?: { points: unknown[] }; strokes?: { points?: unknown[] }[]; points?: unknown[] };
+  const loaded = p.strokes?.reduce((n, s) => n + (s.points?.length ?? 0), 0) ?? 0;
+  return (p.stroke?.points.length ?? 0) + loaded + (p.points?.length ?? 0);
 }
 
 /** Splits Socket.IO arguments into payload and ack (an event sent with only an ack has payload `{}`). */
@@ -159,7 +163,7 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
    * request is queued in the background and a Redis outage only delays the prediction.
    */
   const enqueue = async (board: Pick<BoardState, 'roomId' | 'revision'>, acceptedAtMs: number) => {
-    recognition.request(board.roomId, board.revision, acceptedAtMs);
+    recognition.request(board.roomId, board.revision, acceptedAtMs, traceNowMs());
   };
 
   io.on('connection', (socket: InklingSocket) => {
@@ -317,32 +321,12 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
     });
 
     on('stroke:commit', CommitPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
-      const acceptedAtMs = Date.now();
+      const acceptedAtMs = traceNowMs();
       const board = await rooms.commitStroke(socket.data.roomId, socket.data.userId, p.stroke);
       const stroke: BoardStroke = { ...p.stroke, authorId: socket.data.userId };
       toRoom(board.roomId).emit('stroke:committed', {
         stroke: { id: stroke.id, points: stroke.points },
         authorId: stroke.authorId,
-        revision: board.revision,
-      });
-      await enqueue(board, acceptedAtMs);
-      return { revision: board.revision };
-    });
-
-    on('board:undo', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
-      const acceptedAtMs = Date.now();
-      const board = await rooms.undo(socket.data.roomId, socket.data.userId);
-      toRoom(board.roomId).emit('stroke:removed', { strokeId: board.strokeId, authorId: socket.data.userId, revision: board.revision });
-      await enqueue(board, acceptedAtMs);
-      return { revision: board.revision };
-    });
-
-    on('board:redo', EmptyPayloadSchema, { needsRoom: true, ordered: true }, async () => {
-      const acceptedAtMs = Date.now();
-      const board = await rooms.redo(socket.data.roomId, socket.data.userId);
-      toRoom(board.roomId).emit('stroke:committed', {
-        stroke: { id: board.stroke.id, points: board.stroke.points },
-        authorId: board.stroke.authorId,
         revision: board.revision,
       });
       await enqueue(board, acceptedAtMs);
@@ -366,20 +350,6 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
       return { revision: await recognition.recognizeNow(socket.data.roomId) };
     });
 
-    on('board:load', LoadPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
-      const acceptedAtMs = Date.now();
-      const board = await rooms.addStrokes(socket.data.roomId, socket.data.userId, p.strokes);
-      for (const s of board.added) {
-        toRoom(board.roomId).emit('stroke:committed', {
-          stroke: { id: s.id, points: s.points },
-          authorId: s.authorId,
-          revision: board.revision,
-        });
-      }
-      await enqueue(board, acceptedAtMs);
-      return { revision: board.revision };
-    });
-
     on('board:label', LabelPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
       if (!labels.take(socket.data.userId))
         throw new InklingError('RATE_LIMITED', `at most ${limits.labelsPerMinute} labels per minute; try again shortly`);
@@ -388,6 +358,9 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
       await rooms.label(socket.data.roomId, socket.data.userId, p.revision, p.text);
       return {};
     });
+
+    // Undo, redo, the eraser, Load and pointers (ink-tool-handlers.ts), through the same `on`.
+    registerInkToolHandlers({ socket, rooms, on, toRoom, toOthers: (roomId) => toOthers(socket, roomId), enqueue });
 
     socket.on('disconnect', () => {
       metrics.connections.dec();
