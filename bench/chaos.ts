@@ -52,8 +52,8 @@ interface Deployment {
   queue: Queue;
   /** Plain connection for reading the rooms' pending markers. */
   redis: Redis;
-  /** BullMQ `stalled` events seen so far (jobs whose lock expired and were handed back to the queue). */
-  stalled: () => number;
+  /** BullMQ events seen so far: `stalled` (a job whose lock expired, handed back) and `completed` (proof the event stream is read). */
+  queueEvents: () => { stalled: number; completed: number };
 }
 
 /** What a scenario did: the start-up time included in its recovery, and evidence that it hit what it aims at. */
@@ -233,7 +233,7 @@ async function runScenario(d: Deployment, name: string, scenario: Scenario): Pro
     users.push(user);
   }
   const roomOf = (u: ChaosUser) => roomOfUser.get(u) ?? '';
-  const stalledBefore = d.stalled();
+  const eventsBefore = d.queueEvents();
   for (const u of users) u.draw();
   await sleep(4000);
   log(`${scenario.title}: injecting`);
@@ -269,7 +269,10 @@ async function runScenario(d: Deployment, name: string, scenario: Scenario): Pro
     for (const id of [...pending, ...refusedIds]) held.add(id);
   }
   await Promise.all(users.map((u) => u.stop()));
-  const stalled = d.stalled() - stalledBefore;
+  const eventsAfter = d.queueEvents();
+  // No completed job seen either: the event stream was not read (e.g. lost with Redis), so stalls are unknown.
+  const stalled =
+    eventsAfter.completed > eventsBefore.completed ? String(eventsAfter.stalled - eventsBefore.stalled) : 'unknown (no queue events)';
   const stored = await query<{ stroke_id: string }>(
     d.stack.databaseUrl,
     'SELECT s.stroke_id FROM strokes s JOIN drawings dr ON dr.id = s.drawing_id WHERE dr.room_id = ANY($1)',
@@ -332,8 +335,9 @@ async function main(): Promise<boolean> {
   for (const c of [queueConnection, eventsConnection, markers]) c.on('error', () => undefined); // Redis restarts are the point
   const queue = new Queue(RECOGNITION_QUEUE, { connection: queueConnection, prefix: stack.prefix });
   const events = new QueueEvents(RECOGNITION_QUEUE, { connection: eventsConnection, prefix: stack.prefix });
-  let stalled = 0;
-  events.on('stalled', () => stalled++);
+  const seen = { stalled: 0, completed: 0 };
+  events.on('stalled', () => seen.stalled++);
+  events.on('completed', () => seen.completed++);
   events.on('error', () => undefined);
   await events.waitUntilReady();
   const d: Deployment = {
@@ -354,7 +358,7 @@ async function main(): Promise<boolean> {
     },
     queue,
     redis: markers,
-    stalled: () => stalled,
+    queueEvents: () => ({ ...seen }),
   };
   const rows: Row[] = [];
   let passed = true;
