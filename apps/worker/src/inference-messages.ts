@@ -2,10 +2,12 @@
  * Messages between a worker's main thread and its inference threads. Strokes travel packed (one
  * Float64Array of x, y, t per stroke), which the structured clone copies in one piece.
  */
-import type { Recognition, Stroke } from '@inkling/protocol';
+import type { BoardStroke, Recognition, Stroke } from '@inkling/protocol';
 
 export interface PackedDrawing {
   ids: string[];
+  /** Each stroke's author ("" when unknown): stroke ids are unique per author only. */
+  authors: string[];
   points: Float64Array[];
   /** Identifies the drawing for the per-digit cache (room and drawing id). */
   key: string;
@@ -39,11 +41,11 @@ export function packStroke(stroke: Stroke): Float64Array {
   return out;
 }
 
-export function unpackDrawing(d: PackedDrawing): Stroke[] {
+export function unpackDrawing(d: PackedDrawing): BoardStroke[] {
   return d.ids.map((id, s) => {
     const flat = d.points[s] as Float64Array;
     const points: Stroke['points'] = new Array(flat.length / 3);
     for (let i = 0; i < points.length; i++) points[i] = [flat[3 * i] as number, flat[3 * i + 1] as number, flat[3 * i + 2] as number];
-    return { id, points };
+    return { id, authorId: d.authors[s] ?? '', points };
   });
 }

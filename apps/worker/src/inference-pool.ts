@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import { type FromInference, type PackedDrawing, packStroke, type ToInference } from './inference-messages.js';
 
 export interface BoardToRecognize {
-  strokes: readonly Stroke[];
+  /** The board's strokes; with their authors, since stroke ids are unique per author only (the digit cache). */
+  strokes: readonly (Stroke & { authorId?: string })[];
   /** Room and drawing id: digits whose strokes did not change come from the thread's cache. */
   drawingKey: string;
   points: number;
@@ -128,6 +129,7 @@ class Lane {
   private async recognizeBatch(boards: BoardToRecognize[]): Promise<ItemResult<RecognitionResult>[]> {
     const drawings: PackedDrawing[] = boards.map((b) => ({
       ids: b.strokes.map((s) => s.id),
+      authors: b.strokes.map((s) => s.authorId ?? ''),
       points: b.strokes.map(packStroke),
       key: b.drawingKey,
     }));
