@@ -260,6 +260,21 @@ describe('room page on every screen', () => {
           timeout: 30_000,
         });
       }
+      // The tools and dialogs at this size: the eraser on, a drawing from the history open.
+      await page.getByTestId('eraser').click();
+      expect(await page.getByTestId('eraser').getAttribute('aria-pressed')).toBe('true');
+      expectFits(await layout(page), `${size.name}, eraser on`);
+      await screenshot(page, `ui-${size.name}-eraser-on`);
+      await page.getByTestId('eraser').click();
+      await page.getByTestId('history-item').first().click();
+      await page.getByTestId('history-draw-again').waitFor();
+      await page.waitForFunction(() => {
+        const img = document.querySelector<HTMLImageElement>('[data-testid=history-detail] img');
+        return !!img && img.complete && img.naturalWidth > 0;
+      });
+      await screenshot(page, `ui-${size.name}-history-detail`);
+      await page.keyboard.press('Escape');
+      await page.getByTestId('history-detail').waitFor({ state: 'detached' });
     }, 180_000);
   }
 
