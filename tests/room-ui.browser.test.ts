@@ -599,6 +599,47 @@ describe('room page on every screen', () => {
     await pointer.waitFor({ state: 'detached' });
   }, 90_000);
 
+  it('the eraser from the keyboard: E, Tab to the board, arrows choose one of your strokes, Enter erases it', async () => {
+    const page = await newPage();
+    await enterRoom(page, stack.gateway.url, 'Keys');
+    await drawWithMouse(page, digitDrawing(4, { x: 0.2, y: 0.2, size: 0.6 }));
+    await settledPrediction(page, 1);
+    const full = await inkBetween(page, 0, 1);
+    await page.keyboard.press('e');
+    // The board joins the Tab order with the eraser on (right after the page's header).
+    await page.getByTestId('eraser').focus();
+    await page.keyboard.press('Shift+Tab');
+    for (let i = 0; i < 10 && (await focusedTestId(page)) !== 'board'; i++) await page.keyboard.press('Shift+Tab');
+    expect(await focusedTestId(page)).toBe('board');
+    await page.keyboard.press('ArrowRight');
+    await page.getByTestId('eraser-choice').waitFor();
+    await screenshot(page, 'ui-laptop-eraser-keyboard-choice');
+    const violations = await axeViolations(page);
+    expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
+    await page.keyboard.press('Enter');
+    const half = await until(
+      () => inkBetween(page, 0, 1),
+      (n) => n < full * 0.9,
+      'one stroke erased',
+    );
+    expect(half).toBeGreaterThan(0);
+    // Enter was the eraser's, not Recognize's; the page stays as it was otherwise.
+    expect(await page.getByTestId('notice').count()).toBe(0);
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Backspace');
+    await until(
+      () => inkBetween(page, 0, 1),
+      (n) => n === 0,
+      'both strokes erased',
+    );
+    await page.keyboard.press('Control+z');
+    await until(
+      () => inkBetween(page, 0, 1),
+      (n) => n > 0,
+      'the last erase undone',
+    );
+  }, 60_000);
+
   it('Load asks whether to replace the board or add to it; Escape changes nothing', async () => {
     const page = await newPage();
     await enterRoom(page, stack.gateway.url, 'Loader');
