@@ -5,7 +5,8 @@
  * the decision to add a job and cleared by the worker that takes it, turns later requests into no-ops.
  *
  * Requests never hold up an acknowledgement: they wait here, one entry per room, and leave in batches (all
- * rooms asked for in one event-loop turn, or while the previous batch was being added, travel as one job).
+ * rooms asked for in one event-loop turn travel as one job). Up to `MAX_BATCHES_IN_FLIGHT` batches are
+ * being added at once, so a request never waits for an earlier batch's round trips to Redis.
  * If Redis is down they stay here (still one per room) and leave when it is back; if this process dies
  * first, the reconciler finds the rooms in Postgres (their revision is ahead of their recognized one).
  */
@@ -13,15 +14,19 @@
 import { randomBytes } from 'node:crypto';
 import {
   type BoardRevision,
+  defineScript,
   InklingError,
   MAX_BOARDS_PER_JOB,
   PENDING_TTL_MS,
+  type PipelineTrace,
   RECOGNITION_JOB_OPTIONS,
   RECOGNITION_QUEUE,
   type RecognitionJobData,
   type RecognitionJobName,
   type RecognitionJobResult,
   redisKeys,
+  type ScriptCall,
+  traceHop,
 } from '@inkling/protocol';
 import type { RecognitionStore } from '@inkling/store';
 import { Queue } from 'bullmq';
@@ -61,6 +66,12 @@ for i = 1, #KEYS / 5 do
 end
 return out`;
 
+/**
+ * Batches being added at once. One at a time made every request that came during a batch's two round trips
+ * (mark, add) wait for them; the per-room markers keep one job per room whatever the order of batches.
+ */
+const MAX_BATCHES_IN_FLIGHT = 4;
+
 interface Waiter {
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -71,6 +82,8 @@ interface Waiting {
   acceptedAtMs: number;
   /** Explicit Recognize requests waiting for their verdict (rate limit). */
   explicit: Waiter[];
+  /** Hop times of the first request of this entry, when tracing. */
+  trace?: PipelineTrace;
 }
 
 export interface RecognitionQueueOptions {
@@ -86,16 +99,24 @@ export interface RecognitionQueueOptions {
   pendingTtlMs?: number;
   /** Test hook: wait this long between accepting a change and queueing its request (0 = off). */
   faultEnqueueDelayMs?: number;
+  /** Carry hop times in the jobs (PIPELINE_TRACE; see pipeline-trace.ts). */
+  trace?: boolean;
 }
 
 export class RecognitionQueue {
   readonly queue: Queue<RecognitionJobData, RecognitionJobResult, RecognitionJobName>;
-  /** Auto-pipelined: marks and jobs of concurrent batches leave in one write. */
+  /** Auto-pipelined: marks of concurrent batches leave in one write. */
   readonly redis: Redis;
+  /**
+   * BullMQ's, without auto-pipelining: BullMQ defines its ~40 scripts on its connection, and ioredis copies
+   * every defined script into each auto-pipeline it makes (measured: a fifth of the queue's Redis time).
+   */
+  private readonly bullConnection: Redis;
   private readonly keys: ReturnType<typeof redisKeys>;
   private readonly waiting = new Map<string, Waiting>();
-  /** The batch being sent, if any (one at a time). */
-  private inFlight: Promise<void> | null = null;
+  /** The batches being sent. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly mark: ScriptCall<number[]>;
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
@@ -105,8 +126,11 @@ export class RecognitionQueue {
     this.keys = redisKeys(options.prefix);
     this.redis = options.redis.duplicate({ enableAutoPipelining: true });
     this.redis.on('error', (err) => options.log.warn({ err: err.message }, 'recognition queue: redis connection error'));
+    this.mark = defineScript(this.redis, 'inklingMarkPending', MARK_SCRIPT);
+    this.bullConnection = options.redis.duplicate({ enableAutoPipelining: false });
+    this.bullConnection.on('error', (err) => options.log.warn({ err: err.message }, 'recognition queue: redis connection error'));
     this.queue = new Queue(RECOGNITION_QUEUE, {
-      connection: this.redis,
+      connection: this.bullConnection,
       prefix: options.prefix,
       defaultJobOptions: RECOGNITION_JOB_OPTIONS,
     });
@@ -123,11 +147,15 @@ export class RecognitionQueue {
     return this.waiting.size;
   }
 
-  /** Asks for recognition of the room's latest board. Returns at once; never fails. */
-  request(roomId: string, revision: number, acceptedAtMs: number): void {
+  /**
+   * Asks for recognition of the room's latest board. Returns at once; never fails. `committedAtMs` (when the
+   * change was committed, `traceNowMs()`) starts the request's trace when tracing is on.
+   */
+  request(roomId: string, revision: number, acceptedAtMs: number, committedAtMs?: number): void {
+    const trace = this.options.trace && committedAtMs !== undefined ? [acceptedAtMs, committedAtMs] : undefined;
     const delayMs = this.options.faultEnqueueDelayMs ?? 0;
-    if (delayMs > 0) setTimeout(() => this.add(roomId, revision, acceptedAtMs, null), delayMs);
-    else this.add(roomId, revision, acceptedAtMs, null);
+    if (delayMs > 0) setTimeout(() => this.add(roomId, revision, acceptedAtMs, null, trace), delayMs);
+    else this.add(roomId, revision, acceptedAtMs, null, trace);
   }
 
   /**
@@ -152,7 +180,7 @@ export class RecognitionQueue {
     return revision;
   }
 
-  private add(roomId: string, revision: number, acceptedAtMs: number, explicit: Waiter | null): void {
+  private add(roomId: string, revision: number, acceptedAtMs: number, explicit: Waiter | null, trace?: PipelineTrace): void {
     if (this.closed) {
       explicit?.reject(new InklingError('UNAVAILABLE', 'the server is shutting down'));
       return;
@@ -164,14 +192,14 @@ export class RecognitionQueue {
       if (explicit) entry.explicit.push(explicit);
       this.options.metrics.requests.inc({ outcome: 'coalesced' });
     } else {
-      this.waiting.set(roomId, { revision, acceptedAtMs, explicit: explicit ? [explicit] : [] });
+      this.waiting.set(roomId, { revision, acceptedAtMs, explicit: explicit ? [explicit] : [], trace });
     }
     this.schedule();
   }
 
   /** Flushes after the current event-loop turn, so everything asked for in one turn leaves together. */
   private schedule(): void {
-    if (this.scheduled || this.inFlight || this.retryTimer || this.waiting.size === 0) return;
+    if (this.closed || this.scheduled || this.inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.retryTimer || this.waiting.size === 0) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -179,19 +207,27 @@ export class RecognitionQueue {
     });
   }
 
+  /** Sends a batch (or, with every slot taken, waits for one to finish); resolves when it is done. */
   private flush(): Promise<void> {
-    if (this.inFlight) return this.inFlight;
-    if (this.waiting.size === 0) return Promise.resolve();
-    this.inFlight = this.flushBatch().finally(() => {
-      this.inFlight = null;
+    if (this.waiting.size === 0) return this.settled();
+    if (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) return Promise.race(this.inFlight);
+    const sending: Promise<void> = this.flushBatch().finally(() => {
+      this.inFlight.delete(sending);
       this.schedule();
     });
-    return this.inFlight;
+    this.inFlight.add(sending);
+    return sending;
+  }
+
+  /** Resolves when every batch being sent has finished (or failed back into the waiting list). */
+  private async settled(): Promise<void> {
+    await Promise.all(this.inFlight);
   }
 
   private async flushBatch(): Promise<void> {
     const batch: [string, Waiting][] = [];
     for (const [roomId, entry] of this.waiting) {
+      traceHop(entry.trace, 'flushed');
       batch.push([roomId, entry]);
       this.waiting.delete(roomId);
       if (batch.length === MAX_BOARDS_PER_JOB) break;
@@ -213,6 +249,7 @@ export class RecognitionQueue {
         } else this.waiting.set(roomId, entry);
       }
       const delay = Math.min(10_000, 250 * 2 ** Math.min(this.failures - 1, 6));
+      if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
         this.schedule();
@@ -223,28 +260,34 @@ export class RecognitionQueue {
   private async send(batch: [string, Waiting][]): Promise<void> {
     const o = this.options;
     const token = randomBytes(9).toString('base64url');
-    const marks = (await this.redis.eval(
-      MARK_SCRIPT,
-      batch.length * 5,
-      ...batch.flatMap(([roomId]) => [
+    const marks = await this.mark(
+      batch.flatMap(([roomId]) => [
         this.keys.pending(roomId),
         this.keys.explicit(roomId),
         this.keys.recognizeWindow(roomId),
         this.keys.latestRevision(roomId),
         this.keys.waitingSince(roomId),
       ]),
-      token,
-      String(o.pendingTtlMs ?? PENDING_TTL_MS),
-      String(o.recognizeWindowMs),
-      String(o.recognizeLimit),
-      ...batch.flatMap(([, entry]) => [entry.explicit.length > 0 ? '1' : '0', String(entry.revision), String(entry.acceptedAtMs)]),
-    )) as number[];
+      [
+        token,
+        String(o.pendingTtlMs ?? PENDING_TTL_MS),
+        String(o.recognizeWindowMs),
+        String(o.recognizeLimit),
+        ...batch.flatMap(([, entry]) => [entry.explicit.length > 0 ? '1' : '0', String(entry.revision), String(entry.acceptedAtMs)]),
+      ],
+    );
     const boards: BoardRevision[] = [];
     batch.forEach(([roomId, entry], i) => {
-      if (marks[i] === 1) boards.push({ roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs });
+      if (marks[i] !== 1) return;
+      const trace = traceHop(entry.trace, 'enqueued');
+      boards.push(
+        trace
+          ? { roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs, trace }
+          : { roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs },
+      );
     });
     // The job id is the batch's: a resent add after a lost reply does not make a second job.
-    if (boards.length > 0) await this.queue.add('recognize', { boards }, { jobId: `b${token}` });
+    if (boards.length > 0) await this.queue.add('recognize', { boards }, { jobId: batchJobId(token) });
     o.metrics.requests.inc({ outcome: 'enqueued' }, boards.length);
     o.metrics.requests.inc({ outcome: 'already-pending' }, marks.filter((m) => m === 0).length);
     if (boards.length > 0) o.metrics.onEnqueued(boards.length);
@@ -272,8 +315,13 @@ export class RecognitionQueue {
       if (this.retryTimer) break;
     }
     this.closed = true;
+    // Batches still being sent finish (or fail into the waiting list) before their connection goes.
+    await this.settled();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.queue.close();
-    await this.redis.quit().catch(() => undefined);
+    await Promise.all([this.redis, this.bullConnection].map((c) => c.quit().catch(() => undefined)));
   }
 }
+
+/** The id of the job a batch adds: a room's pending marker holds the batch token, so the marker names its job. */
+export const batchJobId = (token: string): string => `b${token}`;

@@ -29,6 +29,7 @@ import {
   type Member,
   type ServerToClientEvents,
   type SocketData,
+  traceNowMs,
 } from '@inkling/protocol';
 import type { BoardState, RoomRepository } from '@inkling/store';
 import type { Logger } from 'pino';
@@ -118,18 +119,35 @@ function splitArgs(args: unknown[]): { payload: unknown; ack: (res: unknown) => 
   return { payload: rest.length === 0 ? {} : rest[0], ack };
 }
 
-export function registerSocketHandlers(deps: HandlerDeps): void {
+/** Labels per minute from one client address, in people's worth of LABELS_PER_MINUTE. */
+export const LABELS_PER_ADDRESS_FACTOR = 10;
+
+/** What the handlers leave running after a socket is gone. */
+export interface SocketHandlers {
+  /** Resolves once every departure being announced has been sent (before the gateway closes Redis). */
+  settled: () => Promise<void>;
+}
+
+export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
   const { io, rooms, recognition, metrics, log, peers, tokens, limits } = deps;
   /** Every gateway's sockets, or only this one's while no other gateway runs (no Redis round trip). */
   const everywhere = () => (peers.alone ? io.local : io);
   const toRoom = (roomId: string) => everywhere().to(roomId);
   const toOthers = (socket: InklingSocket, roomId: string) => (peers.alone ? socket.local : socket).to(roomId);
   const members = new RoomMembers();
+  /** Departures being announced: their broadcast must reach Redis before the gateway closes it. */
+  const departures = new Set<Promise<void>>();
   /** Everyone in a room: this gateway's list, or (with other gateways) one look at every gateway's sockets. */
   const roomMembers = async (roomId: string): Promise<Member[]> =>
     peers.alone ? members.list(roomId) : membersOf(await io.in(roomId).fetchSockets());
   const roomsCreated = new KeyedBuckets(limits.roomsPerHour / 3600, Math.max(1, Math.ceil(limits.roomsPerHour / 3)));
   const labels = new KeyedBuckets(limits.labelsPerMinute / 60, limits.labelsPerMinute);
+  // User ids cost nothing to make (a connection without a token gets a new one): one address may label at
+  // most LABELS_PER_ADDRESS_FACTOR people's worth (a classroom behind one NAT still can).
+  const labelsByAddress = new KeyedBuckets(
+    (limits.labelsPerMinute * LABELS_PER_ADDRESS_FACTOR) / 60,
+    limits.labelsPerMinute * LABELS_PER_ADDRESS_FACTOR,
+  );
 
   /** Takes a connection out of its room's member list, telling the others when it was the person's last. */
   const leaveRoom = async (socket: InklingSocket, roomId: string, userId: string): Promise<void> => {
@@ -145,7 +163,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
    * request is queued in the background and a Redis outage only delays the prediction.
    */
   const enqueue = async (board: Pick<BoardState, 'roomId' | 'revision'>, acceptedAtMs: number) => {
-    recognition.request(board.roomId, board.revision, acceptedAtMs);
+    recognition.request(board.roomId, board.revision, acceptedAtMs, traceNowMs());
   };
 
   io.on('connection', (socket: InklingSocket) => {
@@ -303,7 +321,7 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     });
 
     on('stroke:commit', CommitPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
-      const acceptedAtMs = Date.now();
+      const acceptedAtMs = traceNowMs();
       const board = await rooms.commitStroke(socket.data.roomId, socket.data.userId, p.stroke);
       const stroke: BoardStroke = { ...p.stroke, authorId: socket.data.userId };
       toRoom(board.roomId).emit('stroke:committed', {
@@ -335,6 +353,8 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     on('board:label', LabelPayloadSchema, { needsRoom: true, ordered: true }, async (p) => {
       if (!labels.take(socket.data.userId))
         throw new InklingError('RATE_LIMITED', `at most ${limits.labelsPerMinute} labels per minute; try again shortly`);
+      if (!labelsByAddress.take(deps.clientAddress(socket)))
+        throw new InklingError('RATE_LIMITED', 'too many labels from your network; try again shortly');
       await rooms.label(socket.data.roomId, socket.data.userId, p.revision, p.text);
       return {};
     });
@@ -345,8 +365,17 @@ export function registerSocketHandlers(deps: HandlerDeps): void {
     socket.on('disconnect', () => {
       metrics.connections.dec();
       const { roomId, userId } = socket.data;
-      if (roomId && userId)
-        void leaveRoom(socket, roomId, userId).catch((err: unknown) => log.warn({ err }, 'member:left broadcast failed'));
+      if (!roomId || !userId) return;
+      const leaving = leaveRoom(socket, roomId, userId)
+        .catch((err: unknown) => log.warn({ err }, 'member:left broadcast failed'))
+        .finally(() => departures.delete(leaving));
+      departures.add(leaving);
     });
   });
+
+  return {
+    settled: async () => {
+      while (departures.size > 0) await Promise.all(departures);
+    },
+  };
 }

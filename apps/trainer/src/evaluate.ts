@@ -37,7 +37,9 @@ function accumulate(model: tf.LayersModel, set: ImageSet, start: number, n: numb
   });
   for (let i = 0; i < n; i++) {
     const row = confusion[set.labels[start + i] ?? 0];
-    if (row) row[predicted[i] ?? 0] = (row[predicted[i] ?? 0] ?? 0) + 1;
+    const p = predicted[i] ?? 0;
+    // An 11-class model's "not a digit" answer (class 10) is an error outside the digits' matrix.
+    if (row && p < 10) row[p] = (row[p] ?? 0) + 1;
   }
 }
 

@@ -62,7 +62,14 @@ describe('recognition processor', () => {
   const fakeRecognize = async (board: BoardToRecognize): Promise<{ recognition: Recognition; inferenceMs: number }> => {
     if (board.strokes.some((s) => s.id.startsWith('bad'))) throw new Error('this board breaks the model');
     if (board.strokes.some((s) => s.id.startsWith('slow'))) await new Promise((resolve) => setTimeout(resolve, 400));
-    const recognition = { text: String(board.strokes.length), digits: [], confidence: 1, lowConfidence: false, notDigit: false, modelVersion: 'fake' };
+    const recognition = {
+      text: String(board.strokes.length),
+      digits: [],
+      confidence: 1,
+      lowConfidence: false,
+      notDigit: false,
+      modelVersion: 'fake',
+    };
     return { recognition, inferenceMs: 1 };
   };
   /** Storing takes a while: a prediction published before it was stored would be caught by the subscriber. */

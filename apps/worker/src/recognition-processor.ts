@@ -15,7 +15,9 @@
 import {
   type BoardOutcome,
   type BoardRevision,
+  defineScript,
   PENDING_TTL_MS,
+  type PipelineTrace,
   type Prediction,
   RECOGNITION_JOB_OPTIONS,
   RECOGNITION_QUEUE,
@@ -24,6 +26,9 @@ import {
   type RecognitionJobName,
   type RecognitionJobResult,
   redisKeys,
+  type TracedPrediction,
+  traceHop,
+  traceNowMs,
 } from '@inkling/protocol';
 import type { BoardRead, RecognitionStore } from '@inkling/store';
 import { type Job, Queue, UnrecoverableError } from 'bullmq';
@@ -85,8 +90,17 @@ export interface ProcessorDeps {
 export function createRecognitionProcessor(deps: ProcessorDeps) {
   const keys = redisKeys(deps.prefix);
   const ttl = String(deps.pendingTtlMs ?? PENDING_TTL_MS);
+  // Called by SHA1 (EVALSHA), not sent as text with every call.
+  const claimScript = defineScript<number[]>(deps.redis, 'inklingClaimExplicit', CLAIM_SCRIPT);
+  const remarkScript = defineScript<number>(deps.redis, 'inklingRemarkPending', REMARK_SCRIPT);
+  const finishScript = defineScript<[number, number, string]>(deps.redis, 'inklingFinishRoom', FINISH_SCRIPT);
+  const requestScript = defineScript<number>(deps.redis, 'inklingRequestAgain', REQUEST_SCRIPT);
+  // BullMQ gets a connection of its own without auto-pipelining: ioredis copies every script defined on a
+  // connection (BullMQ's ~40) into each auto-pipeline, which made every finished board's write expensive.
+  const bullConnection = deps.redis.duplicate({ enableAutoPipelining: false });
+  bullConnection.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error (asking again)'));
   const queue = new Queue<RecognitionJobData, RecognitionJobResult, RecognitionJobName>(RECOGNITION_QUEUE, {
-    connection: deps.redis,
+    connection: bullConnection,
     prefix: deps.prefix,
     defaultJobOptions: RECOGNITION_JOB_OPTIONS,
   });
@@ -109,43 +123,62 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
   async function finish(
     roomId: string,
     revision: number,
-    publish: { prediction: Prediction; explicit: boolean } | null,
+    publish: { prediction: TracedPrediction; explicit: boolean } | null,
     costMs: number,
+    trace?: PipelineTrace,
   ): Promise<boolean> {
-    const [published, latest, since] = (await deps.redis.eval(
-      FINISH_SCRIPT,
-      4,
-      keys.shownRevision(roomId),
-      keys.pending(roomId),
-      keys.latestRevision(roomId),
-      keys.waitingSince(roomId),
-      keys.predictions,
-      String(revision),
-      publish?.explicit ? '1' : '0',
-      publish ? JSON.stringify(publish.prediction) : '',
-    )) as [number, number, string];
-    if (latest > revision) await askAgain({ roomId, revision: latest, acceptedAtMs: Number(since) || Date.now() }, costMs);
+    const [published, latest, since] = await finishScript(
+      [keys.shownRevision(roomId), keys.pending(roomId), keys.latestRevision(roomId), keys.waitingSince(roomId)],
+      [keys.predictions, String(revision), publish?.explicit ? '1' : '0', publish ? JSON.stringify(publish.prediction) : ''],
+    );
+    if (latest > revision) {
+      const acceptedAtMs = Number(since) || Date.now();
+      // Traced: the wait of a change made while this room's job ran shows as accepted → enqueued.
+      const again: BoardRevision = trace
+        ? { roomId, revision: latest, acceptedAtMs, trace: [acceptedAtMs] }
+        : { roomId, revision: latest, acceptedAtMs };
+      await askAgain(again, costMs);
+    }
     return published === 1;
   }
 
   async function askAgain(request: BoardRevision, costMs: number): Promise<void> {
     const token = `w${request.roomId}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-    if ((await deps.redis.eval(REQUEST_SCRIPT, 1, keys.pending(request.roomId), token, ttl)) !== 1) return;
+    if ((await requestScript([keys.pending(request.roomId)], [token, ttl])) !== 1) return;
     const delay = costMs > (deps.fairDelayAboveMs ?? 50) ? Math.min(Math.round(costMs), 2000) : 0;
+    traceHop(request.trace, 'enqueued');
     await queue.add('recognize', { boards: [request] }, { jobId: token, delay });
   }
 
   const processJob = async (job: Job<RecognitionJobData, RecognitionJobResult, RecognitionJobName>): Promise<RecognitionJobResult> => {
     const started = performance.now();
+    const pickedAtMs = traceNowMs();
     const parsed = RecognitionJobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid recognition job: ${parsed.error.issues[0]?.message}`);
     const rooms = distinctRooms(parsed.data.boards);
     let remarked = false;
     try {
-      const explicit = (await deps.redis.eval(CLAIM_SCRIPT, rooms.length, ...rooms.map((r) => keys.explicit(r.roomId)))) as number[];
-      const reads: BoardRead[] = await Promise.all(
-        rooms.map((r, i) => deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === 1 })),
+      // The explicit-Recognize flags and the boards are fetched at once (one round trip of waiting, not
+      // two): every board is read as if explicit, and a room found up to date without the flag is skipped.
+      const [explicit, fetched] = await Promise.all([
+        claimScript(
+          rooms.map((r) => keys.explicit(r.roomId)),
+          [],
+        ),
+        Promise.all(rooms.map((r) => deps.store.readBoard({ roomId: r.roomId, explicit: true }))),
+      ]);
+      const reads: BoardRead[] = fetched.map((read, i) =>
+        read.type === 'board' && explicit[i] !== 1 && read.board.revision <= read.recognizedRevision
+          ? { type: 'up-to-date', roomId: read.board.roomId, revision: read.board.revision }
+          : read,
       );
+      const readAtMs = traceNowMs();
+      for (const r of rooms) {
+        if (!r.trace) continue;
+        r.trace = [...r.trace];
+        traceHop(r.trace, 'picked', pickedAtMs);
+        traceHop(r.trace, 'read', readAtMs);
+      }
 
       const outcomes: BoardOutcome[] = [];
       const failed: BoardRevision[] = [];
@@ -213,6 +246,7 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
       deps.log.warn({ roomId: board.roomId, revision: board.revision, err: error }, 'recognition of a board failed');
       return { type: 'failed', roomId: board.roomId, revision: board.revision, error };
     }
+    const trace = traceHop(request.trace, 'recognized');
     if (deps.faultDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.faultDelayMs));
     const prediction: Prediction = {
       ...result.recognition,
@@ -224,16 +258,32 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
     };
     // Stored first, so that a room rejoined after seeing a prediction always finds it.
     const stored = await deps.store.storePrediction({ prediction, explicit });
-    const shown = await finish(board.roomId, board.revision, stored ? { prediction, explicit } : null, result.inferenceMs);
+    const published: TracedPrediction = trace ? { ...prediction, trace: traceHop(trace, 'stored') } : prediction;
+    traceHop(trace, 'published');
+    const shown = await finish(
+      board.roomId,
+      board.revision,
+      stored ? { prediction: published, explicit } : null,
+      result.inferenceMs,
+      trace,
+    );
     return shown
       ? { type: 'published', roomId: board.roomId, revision: board.revision, text: prediction.text, modelVersion: prediction.modelVersion }
       : { type: 'stale', roomId: board.roomId, revision: board.revision };
   }
 
   async function remark(rooms: readonly BoardRevision[]): Promise<void> {
-    await deps.redis.eval(REMARK_SCRIPT, rooms.length, ...rooms.map((r) => keys.pending(r.roomId)), ttl);
+    await remarkScript(
+      rooms.map((r) => keys.pending(r.roomId)),
+      [ttl],
+    );
   }
 
   /** The processor, and `close` for the queue it asks again on. */
-  return Object.assign(processJob, { close: () => queue.close() });
+  return Object.assign(processJob, {
+    close: async () => {
+      await queue.close();
+      await bullConnection.quit().catch(() => undefined);
+    },
+  });
 }

@@ -4,6 +4,7 @@
  * (only what changed since the board it last saw), so a job costs the same whatever the size of the board.
  */
 import { z } from 'zod';
+import { PipelineTraceSchema } from './pipeline-trace.js';
 
 export const RECOGNITION_QUEUE = 'recognition';
 
@@ -20,6 +21,8 @@ export const BoardRevisionSchema = z.object({
   revision: z.number().int().min(0),
   /** Epoch ms when the oldest change this request covers was accepted: the start of its latency. */
   acceptedAtMs: z.number(),
+  /** Hop times so far, when the gateway traces the pipeline (`PIPELINE_TRACE`; see pipeline-trace.ts). */
+  trace: PipelineTraceSchema.optional(),
 });
 export type BoardRevision = z.infer<typeof BoardRevisionSchema>;
 

@@ -70,7 +70,10 @@ export async function readModelMetadata(folder: string): Promise<ModelMetadata> 
   return parsed.data;
 }
 
-/** Loads and checks a model folder; the model's input must be [null, 28, 28, 1] and output [null, 10]. */
+/**
+ * Loads and checks a model folder; the model's input must be [null, 28, 28, 1] and output [null, 10] (digits) or
+ * [null, 11] (digits and "not a digit").
+ */
 export async function loadModelFolder(folder: string): Promise<{ model: tf.LayersModel; metadata: ModelMetadata }> {
   const metadata = await readModelMetadata(folder);
   let modelJson: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
@@ -86,11 +89,12 @@ export async function loadModelFolder(folder: string): Promise<{ model: tf.Layer
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData }));
   const inShape = model.inputs[0]?.shape;
   const outShape = model.outputs[0]?.shape;
-  if (JSON.stringify(inShape) !== JSON.stringify([null, 28, 28, 1]) || JSON.stringify(outShape) !== JSON.stringify([null, 10])) {
+  const outputs = JSON.stringify(outShape);
+  if (JSON.stringify(inShape) !== JSON.stringify([null, 28, 28, 1]) || (outputs !== '[null,10]' && outputs !== '[null,11]')) {
     model.dispose();
     throw new ModelFolderError(
       folder,
-      `model maps ${JSON.stringify(inShape)} → ${JSON.stringify(outShape)}, expected [null,28,28,1] → [null,10]`,
+      `model maps ${JSON.stringify(inShape)} → ${outputs}, expected [null,28,28,1] → [null,10] or [null,11]`,
     );
   }
   return { model, metadata };
