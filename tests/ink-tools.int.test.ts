@@ -5,6 +5,7 @@
  * nothing.
  */
 
+import { createInklingClient, POINTER_INTERVAL_MS } from '@inkling/client';
 import { type DrawingDetail, digitDrawing, type HistoryPage, type Stroke } from '@inkling/protocol';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,6 +168,7 @@ describe('Load: replace or add', () => {
     expect(await boardIds(a.roomId)).toHaveLength(1 + saved.length);
 
     const cleared = nextEvent(b.client, 'board:cleared');
+    const recognized = nextEvent(a.client, 'prediction', (p) => p.text !== '' && p.revision > (add.ok ? add.revision : 0) + 1, 20_000);
     const replace = await call(a.client, 'board:load', { strokes: saved, replace: true });
     expect(replace.ok).toBe(true);
     const { archivedDrawingId } = await cleared;
@@ -174,7 +176,7 @@ describe('Load: replace or add', () => {
     expect(ids).toHaveLength(saved.length);
     expect(ids.every((id) => id.startsWith('srv-'))).toBe(true);
     if (!replace.ok) return;
-    await predictionAt(a.client, replace.revision);
+    expect((await recognized).revision).toBe(replace.revision);
     const history = (await (await fetch(`${stack.gateway.url}/api/rooms/${a.roomId}/history`)).json()) as HistoryPage;
     expect(history.items.map((i) => [i.drawingId, i.strokeCount])).toEqual([[archivedDrawingId, 1 + saved.length]]);
 
@@ -274,3 +276,53 @@ describe('pointer presence', () => {
     expect(join.ok && join.board.strokes).toEqual([]);
   });
 });
+
+describe('@inkling/client', () => {
+  it('erases, loads in place of the board and sends its pointer at most ~15 times a second; the other client sees each', async () => {
+    const a = createInklingClient({ url: stack.gateway.url, name: 'Ada' });
+    await a.ready();
+    const b = createInklingClient({ url: stack.gateway.url, name: 'Bob', roomId: a.state.roomId ?? undefined });
+    try {
+      await b.ready();
+      const userId = a.state.userId ?? '';
+      a.commit(one('c1'));
+      await a.drained(5000);
+      await waitFor(() => b.state.board.strokes.length === 1);
+      await a.erase([{ id: 'c1', authorId: userId }]);
+      await waitFor(() => b.state.board.strokes.length === 0);
+      await expect(a.erase([{ id: 'c1', authorId: userId }])).rejects.toMatchObject({ code: 'STROKE_NOT_FOUND' });
+
+      // A pointer moving for ~300 ms: the last position arrives, in far fewer messages than moves.
+      let heard = 0;
+      b.on('presence:pointer', () => heard++);
+      const started = Date.now();
+      for (let i = 0; i <= 60; i++) {
+        a.sendPointer([i / 60, 0.5]);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await waitFor(() => b.state.board.pointers.get(userId)?.position[0] === 1);
+      const elapsedMs = Date.now() - started;
+      expect(heard).toBeLessThanOrEqual(Math.ceil(elapsedMs / POINTER_INTERVAL_MS) + 2);
+      expect(heard).toBeGreaterThanOrEqual(2);
+      a.sendPointer(null);
+      await waitFor(() => b.state.board.pointers.size === 0);
+
+      a.commit(one('c2'));
+      await a.drained(5000);
+      const saved = digitDrawing(3, undefined, 'f');
+      await a.load(saved, { replace: true });
+      await waitFor(() => b.state.board.strokes.length === saved.length && b.state.board.strokes.every((s) => s.id.startsWith('srv-')));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -11,7 +11,7 @@ export interface KeyLike {
 
 export const SHORTCUTS: readonly { keys: string; action: ShortcutAction; description: string }[] = [
   { keys: 'Enter', action: 'recognize', description: 'Recognize the board now' },
-  { keys: 'Ctrl/⌘ + Z', action: 'undo', description: 'Undo your last stroke' },
+  { keys: 'Ctrl/⌘ + Z', action: 'undo', description: 'Undo your last stroke or erase' },
   { keys: 'Ctrl/⌘ + Shift + Z, Ctrl + Y', action: 'redo', description: 'Redo' },
   { keys: 'Delete', action: 'clear', description: 'Clear the board (it goes to the history)' },
   { keys: 'Ctrl/⌘ + S', action: 'save', description: 'Save as PNG and JSON' },
