@@ -23,18 +23,20 @@ async function main(): Promise<void> {
     return;
   }
   const o = parseEvalArgs(argv);
-  const backend = await initBackend(o.backend);
+  // The live path: the serving backend, as the workers use it.
+  const backend = await initBackend(o.backend, 'serving');
   process.stderr.write(`backend: ${backend}\n`);
   const folder = resolve(process.env.INIT_CWD ?? process.cwd(), o.folder);
   const { model, metadata } = await loadModelFolder(folder);
   const mnist = await loadMnist();
   const count = o.limit ?? mnist.test.count;
   const started = performance.now();
-  const evaluation = evaluateModel(model, {
-    images: mnist.test.images.subarray(0, count * 784),
-    labels: mnist.test.labels.subarray(0, count),
-    count,
-  });
+  const evaluation = evaluateModel(
+    model,
+    { images: mnist.test.images.subarray(0, count * 784), labels: mnist.test.labels.subarray(0, count), count },
+    1000,
+    metadata.calibration?.notDigitThreshold,
+  );
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(`model ${metadata.version} (${folder})\n`);
   process.stdout.write(`trained with: ${metadata.training.command}\n`);
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${formatPenReport(report)}\n`);
   process.stdout.write(`pen evaluation took ${((performance.now() - penStarted) / 1000).toFixed(1)} s\n`);
   if (o.record) {
-    const updated = ModelMetadataSchema.parse({ ...metadata, penMetrics: toPenMetrics(report) });
+    const updated = ModelMetadataSchema.parse({ ...metadata, metrics: { ...metadata.metrics, pen: toPenMetrics(report) } });
     await writeFile(join(folder, 'metadata.json'), `${JSON.stringify(updated, null, 2)}\n`);
     process.stdout.write(`recorded the pen figures in ${join(folder, 'metadata.json')}\n`);
   }

@@ -11,7 +11,7 @@ export const EVAL_USAGE = `usage: npm run eval -- <model-folder> [options]
   --numbers N        numbers of 2–4 held-out digits to read with --pen (default 1000)
   --non-digits N     generated non-digits to show with --pen (default 1000)
   --pairs N          digit pairs per gap for the segmentation measurement with --pen (default 200)
-  --record           write the --pen figures into the folder's metadata.json (penMetrics)
+  --record           write the --pen figures into the folder's metadata.json (metrics.pen)
   --help             show this help`;
 
 const EvalOptionsSchema = z.object({

@@ -10,18 +10,6 @@ export const PREPROCESSING_VERSION = 1;
 /** A model version: how folders, registry rows and the admin API name a model. */
 export const ModelVersionSchema = z.string().regex(/^[\w.-]{1,64}$/, 'model versions are 1–64 letters, digits, ".", "-" or "_"');
 
-export const ModelMetricsSchema = z.object({
-  /** Accuracy on the 10k MNIST test set, in [0, 1]. */
-  mnistTestAccuracy: z.number().min(0).max(1),
-  /** Accuracy on the held-out user-labelled drawings, in [0, 1]; null when there were none. */
-  userTestAccuracy: z.number().min(0).max(1).nullable().default(null),
-  userTestCount: z.number().int().min(0).default(0),
-  perClassAccuracy: z.array(z.number().min(0).max(1)).length(10),
-  /** confusionMatrix[actual][predicted] = count. */
-  confusionMatrix: z.array(z.array(z.number().int().min(0)).length(10)).length(10),
-});
-export type ModelMetrics = z.infer<typeof ModelMetricsSchema>;
-
 /**
  * Figures on the held-out pen writers (data/pendigits/split.json, test set), measured through the live path:
  * segmentation, preprocessing and the served inference graph. Absent for models measured before it existed.
@@ -42,6 +30,20 @@ export const PenMetricsSchema = z.object({
   expectedCalibrationError: z.number().min(0).max(1).nullable().default(null),
 });
 export type PenMetrics = z.infer<typeof PenMetricsSchema>;
+
+export const ModelMetricsSchema = z.object({
+  /** Accuracy on the 10k MNIST test set, in [0, 1]. */
+  mnistTestAccuracy: z.number().min(0).max(1),
+  /** Accuracy on the held-out user-labelled drawings, in [0, 1]; null when there were none. */
+  userTestAccuracy: z.number().min(0).max(1).nullable().default(null),
+  userTestCount: z.number().int().min(0).default(0),
+  perClassAccuracy: z.array(z.number().min(0).max(1)).length(10),
+  /** confusionMatrix[actual][predicted] = count. */
+  confusionMatrix: z.array(z.array(z.number().int().min(0)).length(10)).length(10),
+  /** Held-out pen writers' figures (`npm run eval -- <model> --pen --record`); absent or null when not measured. */
+  pen: PenMetricsSchema.nullable().optional(),
+});
+export type ModelMetrics = z.infer<typeof ModelMetricsSchema>;
 
 /** How an 11-class model's probabilities were calibrated and what its "not a digit" threshold means. */
 export const CalibrationSchema = z.object({
@@ -88,8 +90,6 @@ export const ModelMetadataSchema = z.object({
     imagesPerSec: z.number().min(0),
   }),
   metrics: ModelMetricsSchema,
-  /** Held-out pen writers' figures; absent or null when not measured. */
-  penMetrics: PenMetricsSchema.nullable().optional(),
   /** Present for models with the "not a digit" class. */
   calibration: CalibrationSchema.nullable().optional(),
   createdAt: z.string(),

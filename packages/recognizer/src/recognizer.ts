@@ -91,6 +91,12 @@ export class Recognizer {
     return this.current.folder;
   }
 
+  /** Frees the current model (for tools that load a model to measure it); the recognizer is unusable after. */
+  dispose(): void {
+    this.current.retired = true;
+    if (this.current.leases === 0) dispose(this.current);
+  }
+
   /** Runs one prediction so the first real request does not pay for kernel set-up. */
   private warmUp(): void {
     this.predictImages([new Float32Array(IMAGE_PIXELS)]);
