@@ -38,7 +38,7 @@ const quick = flags.quick === true;
 /** Run Inkling's gateway and worker from their built bundles (`npm run build`), as production does. */
 const compiled = flags.compiled === true;
 /** Extra node arguments for Inkling's gateway and worker, e.g. `--cpu-prof --cpu-prof-dir=.scratch/prof`. */
-const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const nodeArgs = [...(compiled ? ['--enable-source-maps'] : []), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
 type ServerKind = 'reference' | 'inkling';
 const kinds: ServerKind[] = flags.only === undefined ? ['reference', 'inkling'] : [flags.only as ServerKind];
 if (!kinds.every((k) => k === 'reference' || k === 'inkling')) {

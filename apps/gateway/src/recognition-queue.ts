@@ -121,6 +121,9 @@ export class RecognitionQueue {
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   private closed = false;
+  /** Batch tokens: unique per gateway process (random) and batch (counter), without a random draw per batch. */
+  private readonly tokenPrefix = randomBytes(9).toString('base64url');
+  private batches = 0;
 
   constructor(private readonly options: RecognitionQueueOptions) {
     this.keys = redisKeys(options.prefix);
@@ -259,7 +262,7 @@ export class RecognitionQueue {
 
   private async send(batch: [string, Waiting][]): Promise<void> {
     const o = this.options;
-    const token = randomBytes(9).toString('base64url');
+    const token = `${this.tokenPrefix}${(this.batches++).toString(36)}`;
     const marks = await this.mark(
       batch.flatMap(([roomId]) => [
         this.keys.pending(roomId),
