@@ -16,7 +16,7 @@ function jittered(digit: number, k: number): Stroke[] {
 }
 
 async function main(): Promise<void> {
-  const backend = await initBackend();
+  const backend = await initBackend(undefined, 'serving');
   const recognizer = await Recognizer.load(modelDir);
   const drawings = Array.from({ length: 200 }, (_, k) => jittered(k % 10, k));
   for (let i = 0; i < 200; i++) recognizer.recognize(drawings[i % drawings.length] as Stroke[]);

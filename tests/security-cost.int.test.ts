@@ -6,6 +6,7 @@
  * attack fails and that the victim's room still works and is as it was.
  */
 import { readFileSync } from 'node:fs';
+import { LABELS_PER_ADDRESS_FACTOR } from '@inkling/gateway';
 import { digitDrawing, LIMITS, MAX_EVENT_BYTES, type Stroke } from '@inkling/protocol';
 import { createPool, TrainingData } from '@inkling/store';
 import { io as connect } from 'socket.io-client';
@@ -272,6 +273,27 @@ describe('PNG rendering', () => {
 });
 
 describe('label amplification', () => {
+  it("new identities do not evade the label limit: one address labels at most ten people's worth a minute", async () => {
+    const g = await stack.startExtraGateway({ LABELS_PER_MINUTE: 2 });
+    const alice = await join('Alice', undefined, g.url);
+    const committed = await call(alice.client, 'stroke:commit', { stroke: tiny('lbl') });
+    if (!committed.ok) throw new Error('commit failed');
+    const codes: string[] = [];
+    // Mallory reconnects without a token for a fresh user id each time, labelling twice as each.
+    for (let i = 0; i < 12; i++) {
+      const mallory = await join(`Mallory ${i}`, alice.roomId, g.url);
+      for (const text of ['1', '2']) {
+        const ack = await call(mallory.client, 'board:label', { revision: committed.revision, text });
+        codes.push(ack.ok ? 'ok' : ack.error.code);
+      }
+      mallory.client.disconnect();
+    }
+    expect(codes.filter((c) => c === 'ok')).toHaveLength(2 * LABELS_PER_ADDRESS_FACTOR);
+    expect(codes.slice(2 * LABELS_PER_ADDRESS_FACTOR).every((c) => c === 'RATE_LIMITED')).toBe(true);
+    alice.client.disconnect();
+    await g.close();
+  });
+
   it('labelling one revision again and again stores one reference per person, is rate-limited, and retraining still reads the strokes', async () => {
     const alice = await join('Alice');
     const mallory = await join('Mallory', alice.roomId);
@@ -287,9 +309,12 @@ describe('label amplification', () => {
     }
     expect(codes.slice(0, 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     expect(codes.slice(5).every((c) => c === 'RATE_LIMITED')).toBe(true);
-    const { rows } = await query(stack, 'SELECT user_id, text, strokes IS NULL AS reference FROM labels WHERE revision = $1 ORDER BY id', [
-      loaded.revision,
-    ]);
+    const { rows } = await query(
+      stack,
+      `SELECT user_id, text, strokes IS NULL AS reference FROM labels
+        WHERE revision = $1 AND drawing_id IN (SELECT id FROM drawings WHERE room_id = $2) ORDER BY id`,
+      [loaded.revision, alice.roomId],
+    );
     expect(rows).toEqual([
       { user_id: alice.userId, text: '1', reference: true },
       { user_id: mallory.userId, text: '4', reference: true },

@@ -291,7 +291,7 @@ export class RecognitionQueue {
       boards.push(board);
     });
     // The job id is the batch's: a resent add after a lost reply does not make a second job.
-    if (boards.length > 0) await this.queue.add('recognize', { boards }, { jobId: `b${token}` });
+    if (boards.length > 0) await this.queue.add('recognize', { boards }, { jobId: batchJobId(token) });
     o.metrics.requests.inc({ outcome: 'enqueued' }, boards.length);
     o.metrics.requests.inc({ outcome: 'already-pending' }, marks.filter((m) => m === 0).length);
     if (boards.length > 0) o.metrics.onEnqueued(boards.length);
@@ -326,3 +326,6 @@ export class RecognitionQueue {
     await Promise.all([this.redis, this.bullConnection].map((c) => c.quit().catch(() => undefined)));
   }
 }
+
+/** The id of the job a batch adds: a room's pending marker holds the batch token, so the marker names its job. */
+export const batchJobId = (token: string): string => `b${token}`;

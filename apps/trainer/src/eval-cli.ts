@@ -1,11 +1,19 @@
-/** `npm run eval -- <model>`: MNIST test accuracy and confusion matrix of a model folder. */
-import { resolve } from 'node:path';
-import { initBackend, loadModelFolder, ModelFolderError } from '@inkling/recognizer';
+/**
+ * `npm run eval -- <model> [--pen]`: MNIST test accuracy and confusion matrix of a model folder; with `--pen`, the
+ * held-out pen writers, numbers, non-digits and segmentation measured through the live recognizer.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ModelMetadataSchema } from '@inkling/protocol';
+import { initBackend, loadModelFolder, ModelFolderError, Recognizer } from '@inkling/recognizer';
 import { formatEvaluation } from './confusion-table.js';
 import { EVAL_USAGE, parseEvalArgs } from './eval-options.js';
 import { evaluateModel } from './evaluate.js';
 import { IdxFormatError } from './idx.js';
 import { loadMnist } from './mnist.js';
+import { evaluateNonDigits, evaluateNumbers, evaluateSingleDigits, measureSegmentation } from './pen-eval.js';
+import { formatPenReport, type PenReport, toPenMetrics } from './pen-report.js';
+import { loadPendigits, PendigitsFormatError } from './pendigits.js';
 import { CliUsageError } from './train-options.js';
 
 async function main(): Promise<void> {
@@ -15,18 +23,20 @@ async function main(): Promise<void> {
     return;
   }
   const o = parseEvalArgs(argv);
-  const backend = await initBackend(o.backend);
+  // The live path: the serving backend, as the workers use it.
+  const backend = await initBackend(o.backend, 'serving');
   process.stderr.write(`backend: ${backend}\n`);
   const folder = resolve(process.env.INIT_CWD ?? process.cwd(), o.folder);
   const { model, metadata } = await loadModelFolder(folder);
   const mnist = await loadMnist();
   const count = o.limit ?? mnist.test.count;
   const started = performance.now();
-  const evaluation = evaluateModel(model, {
-    images: mnist.test.images.subarray(0, count * 784),
-    labels: mnist.test.labels.subarray(0, count),
-    count,
-  });
+  const evaluation = evaluateModel(
+    model,
+    { images: mnist.test.images.subarray(0, count * 784), labels: mnist.test.labels.subarray(0, count), count },
+    1000,
+    metadata.calibration?.notDigitThreshold,
+  );
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(`model ${metadata.version} (${folder})\n`);
   process.stdout.write(`trained with: ${metadata.training.command}\n`);
@@ -37,10 +47,33 @@ async function main(): Promise<void> {
       `note: metadata records ${(metadata.metrics.mnistTestAccuracy * 100).toFixed(2)}%, measured ${(evaluation.accuracy * 100).toFixed(2)}%\n`,
     );
   }
+  model.dispose();
+  if (!o.pen) return;
+  const pen = await loadPendigits();
+  const recognizer = await Recognizer.load(folder);
+  const penStarted = performance.now();
+  const step = (what: string) => process.stderr.write(`pen evaluation: ${what}…\n`);
+  step(`${pen.test.length} held-out digits`);
+  const single = evaluateSingleDigits(recognizer, pen.test);
+  step(`${o.numbers} numbers`);
+  const numbers = o.numbers > 0 ? evaluateNumbers(recognizer, pen.test, o.numbers) : null;
+  step(`${o.nonDigits} non-digits`);
+  const nonDigits = o.nonDigits > 0 ? evaluateNonDigits(recognizer, o.nonDigits) : null;
+  step(`segmentation (${o.pairs} pairs per gap)`);
+  const segmentation = o.pairs > 0 ? measureSegmentation(pen.test, o.pairs) : null;
+  const report: PenReport = { writers: pen.split.test, single, numbers, nonDigits, segmentation };
+  process.stdout.write(`\n${formatPenReport(report)}\n`);
+  process.stdout.write(`pen evaluation took ${((performance.now() - penStarted) / 1000).toFixed(1)} s\n`);
+  if (o.record) {
+    const updated = ModelMetadataSchema.parse({ ...metadata, metrics: { ...metadata.metrics, pen: toPenMetrics(report) } });
+    await writeFile(join(folder, 'metadata.json'), `${JSON.stringify(updated, null, 2)}\n`);
+    process.stdout.write(`recorded the pen figures in ${join(folder, 'metadata.json')}\n`);
+  }
 }
 
 main().catch((err: unknown) => {
-  const known = err instanceof CliUsageError || err instanceof ModelFolderError || err instanceof IdxFormatError;
+  const known =
+    err instanceof CliUsageError || err instanceof ModelFolderError || err instanceof IdxFormatError || err instanceof PendigitsFormatError;
   process.stderr.write(`${known ? `error: ${(err as Error).message}` : (err as Error).stack}\n`);
   process.exit(err instanceof CliUsageError ? 2 : 1);
 });

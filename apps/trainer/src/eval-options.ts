@@ -6,12 +6,23 @@ import { CliUsageError } from './train-options.js';
 export const EVAL_USAGE = `usage: npm run eval -- <model-folder> [options]
   --limit N          evaluate only the first N MNIST test images (default: all 10,000)
   --backend NAME     force wasm|cpu|tensorflow
+  --pen              also measure the held-out pen writers through the live path (segmentation, preprocessing,
+                     the served inference graph): digits, numbers, non-digits, calibration, segmentation
+  --numbers N        numbers of 2–4 held-out digits to read with --pen (default 1000)
+  --non-digits N     generated non-digits to show with --pen (default 1000)
+  --pairs N          digit pairs per gap for the segmentation measurement with --pen (default 200)
+  --record           write the --pen figures into the folder's metadata.json (metrics.pen)
   --help             show this help`;
 
 const EvalOptionsSchema = z.object({
   folder: z.string().min(1),
   limit: z.coerce.number().int().min(1).max(10000).optional(),
   backend: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
+  pen: z.boolean().default(false),
+  numbers: z.coerce.number().int().min(0).max(100_000).default(1000),
+  nonDigits: z.coerce.number().int().min(0).max(100_000).default(1000),
+  pairs: z.coerce.number().int().min(0).max(100_000).default(200),
+  record: z.boolean().default(false),
 });
 export type EvalOptions = z.infer<typeof EvalOptionsSchema>;
 
@@ -21,7 +32,15 @@ function rawArgs(argv: string[]) {
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: { limit: { type: 'string' }, backend: { type: 'string' } },
+      options: {
+        limit: { type: 'string' },
+        backend: { type: 'string' },
+        pen: { type: 'boolean' },
+        numbers: { type: 'string' },
+        'non-digits': { type: 'string' },
+        pairs: { type: 'string' },
+        record: { type: 'boolean' },
+      },
     });
   } catch (err) {
     throw new CliUsageError(`${(err as Error).message}\n${EVAL_USAGE}`);
@@ -33,10 +52,13 @@ export function parseEvalArgs(argv: string[]): EvalOptions {
   if (parsed.positionals.length !== 1) {
     throw new CliUsageError(`expected exactly one model folder, got ${parsed.positionals.length}\n${EVAL_USAGE}`);
   }
-  const result = EvalOptionsSchema.safeParse({ folder: parsed.positionals[0], ...parsed.values });
+  const { 'non-digits': nonDigits, ...values } = parsed.values;
+  const result = EvalOptionsSchema.safeParse({ folder: parsed.positionals[0], ...values, nonDigits });
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new CliUsageError(`invalid --${String(issue?.path[0] ?? '')}: ${issue?.message}\n${EVAL_USAGE}`);
+    const key = String(issue?.path[0] ?? '');
+    throw new CliUsageError(`invalid --${key === 'nonDigits' ? 'non-digits' : key}: ${issue?.message}\n${EVAL_USAGE}`);
   }
+  if (result.data.record && !result.data.pen) throw new CliUsageError(`--record needs --pen\n${EVAL_USAGE}`);
   return result.data;
 }

@@ -1,6 +1,7 @@
 /** Accuracy, per-class accuracy and confusion matrix of a model on a labelled image set. */
 
 import type { ModelMetrics } from '@inkling/protocol';
+import { DEFAULT_NOT_DIGIT_THRESHOLD } from '@inkling/recognizer';
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_PIXELS } from './mnist.js';
 
@@ -29,15 +30,31 @@ function emptyConfusion(): number[][] {
   return Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
 }
 
-/** Predicts images [start, start + n) and counts them into the confusion matrix. */
-function accumulate(model: tf.LayersModel, set: ImageSet, start: number, n: number, confusion: number[][]): void {
-  const predicted = tf.tidy(() => {
+/**
+ * Predicts images [start, start + n) and counts them into the confusion matrix. An 11-class model answers "not a
+ * digit" (an error, outside the digits' matrix) as the recognizer does: when that class's probability reaches
+ * `notDigitThreshold`; otherwise its most likely digit counts.
+ */
+function accumulate(
+  model: tf.LayersModel,
+  set: ImageSet,
+  start: number,
+  n: number,
+  confusion: number[][],
+  notDigitThreshold: number,
+): void {
+  const probabilities = tf.tidy(() => {
     const x = tf.tensor4d(toFloatImages(set.images, start, n), [n, 28, 28, 1]);
-    return (model.predict(x) as tf.Tensor).argMax(-1).dataSync();
+    return (model.predict(x) as tf.Tensor).dataSync();
   });
+  const classes = probabilities.length / n;
   for (let i = 0; i < n; i++) {
     const row = confusion[set.labels[start + i] ?? 0];
-    if (row) row[predicted[i] ?? 0] = (row[predicted[i] ?? 0] ?? 0) + 1;
+    const base = i * classes;
+    if (classes > 10 && (probabilities[base + 10] ?? 0) >= notDigitThreshold) continue;
+    let best = 0;
+    for (let d = 1; d < 10; d++) if ((probabilities[base + d] ?? 0) > (probabilities[base + best] ?? 0)) best = d;
+    if (row) row[best] = (row[best] ?? 0) + 1;
   }
 }
 
@@ -51,10 +68,15 @@ function summarize(confusion: number[][], count: number): Evaluation {
   return { accuracy: count === 0 ? 0 : correct / count, perClassAccuracy, confusionMatrix: confusion };
 }
 
-export function evaluateModel(model: tf.LayersModel, set: ImageSet, batchSize = 1000): Evaluation {
+export function evaluateModel(
+  model: tf.LayersModel,
+  set: ImageSet,
+  batchSize = 1000,
+  notDigitThreshold = DEFAULT_NOT_DIGIT_THRESHOLD,
+): Evaluation {
   const confusion = emptyConfusion();
   for (let start = 0; start < set.count; start += batchSize)
-    accumulate(model, set, start, Math.min(batchSize, set.count - start), confusion);
+    accumulate(model, set, start, Math.min(batchSize, set.count - start), confusion, notDigitThreshold);
   return summarize(confusion, set.count);
 }
 
@@ -62,10 +84,15 @@ export function evaluateModel(model: tf.LayersModel, set: ImageSet, batchSize = 
  * The same, yielding to the event loop between batches: for services, where a long synchronous evaluation
  * would stop lock renewals and heartbeats (a BullMQ job would look stalled).
  */
-export async function evaluateModelAsync(model: tf.LayersModel, set: ImageSet, batchSize = 500): Promise<Evaluation> {
+export async function evaluateModelAsync(
+  model: tf.LayersModel,
+  set: ImageSet,
+  batchSize = 500,
+  notDigitThreshold = DEFAULT_NOT_DIGIT_THRESHOLD,
+): Promise<Evaluation> {
   const confusion = emptyConfusion();
   for (let start = 0; start < set.count; start += batchSize) {
-    accumulate(model, set, start, Math.min(batchSize, set.count - start), confusion);
+    accumulate(model, set, start, Math.min(batchSize, set.count - start), confusion, notDigitThreshold);
     await new Promise((resolve) => setImmediate(resolve));
   }
   return summarize(confusion, set.count);

@@ -42,7 +42,14 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
             ips: Math.round(p.imagesPerSec),
             eta: formatEta(p.etaSec),
           };
-          if (!bar) return;
+          if (!bar) {
+            // Logs (nohup, CI): a line every 100 batches so a long epoch still shows it is alive.
+            if (p.batch % 100 === 0)
+              stream.write(
+                `epoch ${p.epoch}/${p.epochs} batch ${p.batch}/${p.batches} | loss ${payload.loss} | acc ${payload.acc} | ${payload.ips} img/s | ETA ${payload.eta}\n`,
+              );
+            return;
+          }
           if (barEpoch !== p.epoch) {
             if (barEpoch !== 0) bar.stop();
             bar.start(p.batches, p.batch, payload);

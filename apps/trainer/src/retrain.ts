@@ -4,6 +4,7 @@
  * promoted only if the gate allows it (workers are told to switch). The served model is never touched
  * before a candidate is complete and better.
  */
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   type ModelEvent,
@@ -20,14 +21,20 @@ import {
   DEFAULT_ARCHITECTURE,
   loadModelFolder,
   multiplyAdds,
+  Recognizer,
   saveModelFolder,
 } from '@inkling/recognizer';
 import type { ModelRegistry, TrainingData } from '@inkling/store';
 import type { Redis } from 'ioredis';
 import { DEFAULT_AUGMENT, seededRandom } from './augment.js';
 import { evaluateModelAsync, toMetrics } from './evaluate.js';
+import { createMixedBatches } from './mixed-batches.js';
 import type { Mnist } from './mnist.js';
+import { evaluateSingleDigits } from './pen-eval.js';
+import { toPenMetrics } from './pen-report.js';
+import { loadPendigits } from './pendigits.js';
 import { decidePromotion } from './promotion-gate.js';
+import { DEFAULT_STROKE_AUGMENT } from './stroke-augment.js';
 import { trainLoop } from './train-loop.js';
 import { buildUserSets, mixTrainingSet, USER_TEST_RULE } from './user-data.js';
 
@@ -79,27 +86,46 @@ export async function retrain(
     loaded ? { ...loaded.metadata.architecture.options, seed: options.seed } : { ...DEFAULT_ARCHITECTURE, seed: options.seed },
   );
   const model = fineTune && loaded ? loaded.model : buildModel(architecture);
+  const classes = architecture.classes ?? 10;
+  // A model with the "not a digit" class keeps seeing pen drawings and non-digits, in the shares it was made with.
+  const pen = await loadPendigits();
+  const mix = { penShare: 0.35, nonDigitShare: 0.12 };
+  const batches =
+    classes === 11
+      ? createMixedBatches(
+          train,
+          pen.train,
+          { ...mix, penWidthRange: [1.4, 2.8], strokeAugment: DEFAULT_STROKE_AUGMENT, mnistAugment: DEFAULT_AUGMENT },
+          random,
+        )
+      : null;
   try {
-    const result = await trainLoop(model, train, {
-      epochs: options.epochs,
-      batchSize: 128,
-      learningRate: options.learningRate ?? (fineTune ? 0.0003 : 0.003),
-      seed: options.seed,
-      augment: DEFAULT_AUGMENT,
-      // The curve's per-epoch check uses 2,000 test images; the gate below uses all 10,000.
-      validation: { images: deps.mnist.test.images.subarray(0, 2000 * 784), labels: deps.mnist.test.labels.subarray(0, 2000), count: 2000 },
-      signal,
-      onProgress,
-    });
+    const result = await trainLoop(
+      model,
+      batches ? { ...train, count: Math.round(train.count / (1 - mix.penShare - mix.nonDigitShare)) } : train,
+      {
+        classes,
+        ...(batches ? { fillBatch: batches.fill } : {}),
+        epochs: options.epochs,
+        batchSize: 128,
+        learningRate: options.learningRate ?? (fineTune ? 0.0003 : 0.003),
+        seed: options.seed,
+        augment: DEFAULT_AUGMENT,
+        // The curve's per-epoch check uses 2,000 test images; the gate below uses all 10,000.
+        validation: {
+          images: deps.mnist.test.images.subarray(0, 2000 * 784),
+          labels: deps.mnist.test.labels.subarray(0, 2000),
+          count: 2000,
+        },
+        signal,
+        onProgress,
+      },
+    );
     if (result.cancelled) throw new RetrainCancelledError();
 
     const mnistEval = await evaluateModelAsync(model, deps.mnist.test);
     const userEval = user.test.count > 0 ? await evaluateModelAsync(model, user.test) : null;
     const baselineUser = loaded && user.test.count > 0 ? (await evaluateModelAsync(loaded.model, user.test)).accuracy : null;
-    const decision = decidePromotion({
-      candidate: { mnist: mnistEval.accuracy, user: userEval?.accuracy ?? null },
-      baseline: current ? { version: current.version, mnist: current.metrics.mnistTestAccuracy, user: baselineUser } : null,
-    });
     const metadata = {
       format: 'inkling-model' as const,
       version,
@@ -126,7 +152,30 @@ export async function retrain(
       createdAt: new Date().toISOString(),
     };
     if (!(await deps.stillRunning())) throw new RetrainAbandonedError();
-    await saveModelFolder(model, join(deps.modelsDir, version), metadata);
+    const folder = join(deps.modelsDir, version);
+    await saveModelFolder(model, folder, metadata);
+    // The held-out pen writers through the live path, as `npm run eval -- <model> --pen` measures them.
+    const recognizer = await Recognizer.load(folder);
+    const single = evaluateSingleDigits(recognizer, pen.test);
+    recognizer.dispose();
+    const penAccuracy = single.accuracy;
+    metadata.metrics = {
+      ...metadata.metrics,
+      pen: toPenMetrics({ writers: pen.split.test, single, numbers: null, nonDigits: null, segmentation: null }),
+    };
+    await writeFile(join(folder, 'metadata.json'), `${JSON.stringify(metadata, null, 2)}\n`);
+    const decision = decidePromotion({
+      candidate: { mnist: mnistEval.accuracy, pen: penAccuracy, user: userEval?.accuracy ?? null, userCount: user.test.count },
+      baseline: current
+        ? {
+            version: current.version,
+            mnist: current.metrics.mnistTestAccuracy,
+            pen: current.metrics.pen?.accuracy ?? null,
+            user: baselineUser,
+          }
+        : null,
+      best: await deps.registry.bestPromotedFigures(),
+    });
     await deps.registry.register(metadata, version);
     if (decision.promoted) {
       await deps.registry.promote(version, decision.reason);

@@ -22,6 +22,15 @@ export interface TrainLoopOptions {
   onProgress?: (progress: TrainingProgress) => void;
   /** Called after each epoch; returning true stops training (e.g. a target accuracy was reached). */
   stopAfterEpoch?: (progress: Extract<TrainingProgress, { type: 'epoch' }>) => boolean;
+  /** Output classes (10 digits, or 11 with "not a digit"); default 10. */
+  classes?: number;
+  /**
+   * Fills each batch instead of taking shuffled images of `data` (whose `count` is then the images per epoch):
+   * mixed batches of MNIST, pen drawings and non-digits.
+   */
+  fillBatch?: (xs: Float32Array, ys: Int32Array, n: number) => void;
+  /** Awaited after each epoch's progress event (checkpoints, extra validation). */
+  afterEpoch?: (epoch: number) => Promise<void>;
 }
 
 export interface TrainLoopResult {
@@ -76,15 +85,17 @@ export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainL
         const n = Math.min(o.batchSize, data.count - b * o.batchSize);
         const xs = new Float32Array(n * IMAGE_PIXELS);
         const ys = new Int32Array(n);
-        for (let i = 0; i < n; i++) {
-          const index = order[b * o.batchSize + i] ?? 0;
-          const base = index * IMAGE_PIXELS;
-          for (let p = 0; p < IMAGE_PIXELS; p++) source[p] = (data.images[base + p] ?? 0) * scale;
-          const target = xs.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS);
-          if (o.augment) augmentImage(source, target, scratch, random, o.augment);
-          else target.set(source);
-          ys[i] = data.labels[index] ?? 0;
-        }
+        if (o.fillBatch) o.fillBatch(xs, ys, n);
+        else
+          for (let i = 0; i < n; i++) {
+            const index = order[b * o.batchSize + i] ?? 0;
+            const base = index * IMAGE_PIXELS;
+            for (let p = 0; p < IMAGE_PIXELS; p++) source[p] = (data.images[base + p] ?? 0) * scale;
+            const target = xs.subarray(i * IMAGE_PIXELS, (i + 1) * IMAGE_PIXELS);
+            if (o.augment) augmentImage(source, target, scratch, random, o.augment);
+            else target.set(source);
+            ys[i] = data.labels[index] ?? 0;
+          }
         (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(
           (epoch - 1) * batches + b,
           totalSteps,
@@ -92,7 +103,7 @@ export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainL
         );
         const [loss, hits] = tf.tidy(() => {
           const x = tf.tensor4d(xs, [n, 28, 28, 1]);
-          const y = tf.oneHot(tf.tensor1d(ys, 'int32'), 10);
+          const y = tf.oneHot(tf.tensor1d(ys, 'int32'), o.classes ?? 10);
           let hitCount: tf.Scalar | undefined;
           const lossValue = optimizer.minimize(() => {
             const probs = model.apply(x, { training: true }) as tf.Tensor;
@@ -139,6 +150,7 @@ export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainL
         validationAccuracy: o.validation ? (await evaluateModelAsync(model, o.validation)).accuracy : null,
       };
       o.onProgress?.(event);
+      await o.afterEpoch?.(epoch);
       if (o.stopAfterEpoch?.(event)) break;
     }
   } finally {

@@ -16,21 +16,34 @@ const intList = z
   .regex(/^\d+(,\d+){2}$/, 'expected three comma-separated integers, e.g. 16,32,64')
   .transform((s) => s.split(',').map(Number) as [number, number, number]);
 
-export const TrainOptionsSchema = z.object({
-  out: z.string().min(1),
-  epochs: z.coerce.number().int().min(1).max(200),
-  batchSize: z.coerce.number().int().min(8).max(1024),
-  learningRate: z.coerce.number().positive().max(1),
-  seed: z.coerce.number().int().min(0),
-  filters: intList,
-  denseUnits: z.coerce.number().int().min(16).max(1024),
-  dropout: z.coerce.number().min(0).max(0.9),
-  augment: z.boolean(),
-  trainLimit: z.coerce.number().int().min(1).max(60000).optional(),
-  targetAccuracy: z.coerce.number().min(0).max(1).optional(),
-  version: ModelVersionSchema.optional(),
-  backend: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
-});
+export const TrainOptionsSchema = z
+  .object({
+    out: z.string().min(1),
+    epochs: z.coerce.number().int().min(1).max(200),
+    batchSize: z.coerce.number().int().min(8).max(1024),
+    learningRate: z.coerce.number().positive().max(1),
+    seed: z.coerce.number().int().min(0),
+    filters: intList,
+    denseUnits: z.coerce.number().int().min(16).max(1024),
+    dropout: z.coerce.number().min(0).max(0.9),
+    augment: z.boolean(),
+    trainLimit: z.coerce.number().int().min(1).max(60000).optional(),
+    targetAccuracy: z.coerce.number().min(0).max(1).optional(),
+    version: ModelVersionSchema.optional(),
+    backend: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
+    from: z.string().min(1).optional(),
+    penShare: z.coerce.number().min(0).max(0.9),
+    nonDigitShare: z.coerce.number().min(0).max(0.5),
+    penWidth: z
+      .string()
+      .regex(/^\d+(\.\d+)?,\d+(\.\d+)?$/, 'expected two comma-separated widths in px, e.g. 1.4,2.8')
+      .transform((s) => s.split(',').map(Number) as [number, number])
+      .refine(([a, b]) => a > 0 && a <= b && b <= 6, 'widths must satisfy 0 < min ≤ max ≤ 6'),
+    epochImages: z.coerce.number().int().min(64).max(10_000_000).optional(),
+    checkpoints: z.boolean(),
+    freeze: z.coerce.number().int().min(0).max(3),
+  })
+  .refine((o) => o.penShare + o.nonDigitShare < 1, { message: 'pen and non-digit shares must leave room for MNIST', path: ['pen-share'] });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
 
 export const TRAIN_USAGE = `usage: npm run train -- [options]
@@ -46,7 +59,17 @@ export const TRAIN_USAGE = `usage: npm run train -- [options]
   --train-limit N       use only the first N training images
   --target-accuracy X   stop after the first epoch whose MNIST test accuracy reaches X (0–1)
   --version NAME        model version (default: timestamp)
-  --backend NAME        force wasm|cpu|tensorflow`;
+  --backend NAME        force wasm|cpu|tensorflow
+  --from DIR            fine-tune this model folder (its architecture; 10 → 11 classes when non-digits are trained)
+  --pen-share X         share of each batch drawn from the pen training writers (default 0: MNIST only)
+  --non-digit-share X   share of each batch of synthetic non-digits; > 0 adds the "not a digit" class (default 0)
+  --pen-width A,B       pen widths in px drawn for rendered drawings (default 1.4,2.8)
+  --epoch-images N      images per epoch when mixing (default: MNIST training images / MNIST share)
+  --checkpoints         also write the model after every epoch to <out>.epoch-N
+  --freeze N            keep the first N conv blocks (conv + BatchNorm) fixed: cheaper steps, MNIST features kept (default 0)`;
+
+/** Option keys whose flag is not simply the key in kebab case. */
+const FLAG_NAMES: Record<string, string> = { learningRate: 'lr', denseUnits: 'dense', augment: 'no-augment' };
 
 export function parseTrainArgs(argv: string[]): TrainOptions {
   let values: Record<string, string | boolean | undefined>;
@@ -68,6 +91,13 @@ export function parseTrainArgs(argv: string[]): TrainOptions {
         'target-accuracy': { type: 'string' },
         version: { type: 'string' },
         backend: { type: 'string' },
+        from: { type: 'string' },
+        'pen-share': { type: 'string', default: '0' },
+        'non-digit-share': { type: 'string', default: '0' },
+        'pen-width': { type: 'string', default: '1.4,2.8' },
+        'epoch-images': { type: 'string' },
+        checkpoints: { type: 'boolean', default: false },
+        freeze: { type: 'string', default: '0' },
       },
     }));
   } catch (err) {
@@ -87,10 +117,19 @@ export function parseTrainArgs(argv: string[]): TrainOptions {
     targetAccuracy: values['target-accuracy'],
     version: values.version,
     backend: values.backend,
+    from: values.from,
+    penShare: values['pen-share'],
+    nonDigitShare: values['non-digit-share'],
+    penWidth: values['pen-width'],
+    epochImages: values['epoch-images'],
+    checkpoints: values.checkpoints,
+    freeze: values.freeze,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new CliUsageError(`invalid --${String(issue?.path[0] ?? '')}: ${issue?.message}\n${TRAIN_USAGE}`);
+    const key = String(issue?.path[0] ?? '');
+    const flag = FLAG_NAMES[key] ?? key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new CliUsageError(`invalid --${flag}: ${issue?.message}\n${TRAIN_USAGE}`);
   }
   return parsed.data;
 }

@@ -3,10 +3,12 @@
  * Float64Array (x, y, t of every point of every stroke, in order), transferred rather than copied: one
  * buffer per message, whatever the number of strokes, keeps the structured clone cheap.
  */
-import type { Recognition, Stroke } from '@inkling/protocol';
+import type { BoardStroke, Recognition, Stroke } from '@inkling/protocol';
 
 export interface PackedDrawing {
   ids: string[];
+  /** Each stroke's author ("" when unknown): stroke ids are unique per author only (the digit cache tells them apart). */
+  authors: string[];
   /** Points of each stroke (its x, y, t triples follow the previous stroke's in the batch's buffer). */
   lengths: number[];
   /** Identifies the drawing for the per-digit cache (room and drawing id). */
@@ -31,7 +33,7 @@ export type FromInference =
   | { type: 'failed'; id: number; message: string };
 
 /** Packs drawings (with their cache keys) into one batch. */
-export function packBatch(drawings: readonly { strokes: readonly Stroke[]; key: string }[]): PackedBatch {
+export function packBatch(drawings: readonly { strokes: readonly (Stroke & { authorId?: string })[]; key: string }[]): PackedBatch {
   let total = 0;
   for (const d of drawings) for (const s of d.strokes) total += s.points.length;
   const points = new Float64Array(total * 3);
@@ -44,13 +46,18 @@ export function packBatch(drawings: readonly { strokes: readonly Stroke[]; key: 
         points[at++] = t;
       }
     }
-    return { ids: strokes.map((s) => s.id), lengths: strokes.map((s) => s.points.length), key };
+    return {
+      ids: strokes.map((s) => s.id),
+      authors: strokes.map((s) => s.authorId ?? ''),
+      lengths: strokes.map((s) => s.points.length),
+      key,
+    };
   });
   return { drawings: packed, points };
 }
 
 /** The drawings of a batch, in order. */
-export function unpackBatch(batch: PackedBatch): Stroke[][] {
+export function unpackBatch(batch: PackedBatch): BoardStroke[][] {
   const { points } = batch;
   let at = 0;
   return batch.drawings.map((d) =>
@@ -58,7 +65,7 @@ export function unpackBatch(batch: PackedBatch): Stroke[][] {
       const n = d.lengths[s] as number;
       const out: Stroke['points'] = new Array(n);
       for (let i = 0; i < n; i++, at += 3) out[i] = [points[at] as number, points[at + 1] as number, points[at + 2] as number];
-      return { id, points: out };
+      return { id, authorId: d.authors[s] ?? '', points: out };
     }),
   );
 }

@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import { type FromInference, packBatch, type ToInference } from './inference-messages.js';
 
 export interface BoardToRecognize {
-  strokes: readonly Stroke[];
+  /** The board's strokes; with their authors, since stroke ids are unique per author only (the digit cache). */
+  strokes: readonly (Stroke & { authorId?: string })[];
   /** Room and drawing id: digits whose strokes did not change come from the thread's cache. */
   drawingKey: string;
   points: number;

@@ -12,7 +12,7 @@ if (!port) throw new Error('inference-thread.ts runs as a worker thread');
 const send = (message: FromInference) => port.postMessage(message);
 
 // The backend starts at once, while the main thread is still finding out which model to serve.
-const backend = initBackend();
+const backend = initBackend(undefined, 'serving');
 let recognizer: Recognizer | null = null;
 // Swaps run one after another; recognitions meanwhile use the model current at their start.
 let swapping: Promise<unknown> = Promise.resolve();

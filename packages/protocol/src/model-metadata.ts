@@ -10,6 +10,27 @@ export const PREPROCESSING_VERSION = 1;
 /** A model version: how folders, registry rows and the admin API name a model. */
 export const ModelVersionSchema = z.string().regex(/^[\w.-]{1,64}$/, 'model versions are 1–64 letters, digits, ".", "-" or "_"');
 
+/**
+ * Figures on the held-out pen writers (data/pendigits/split.json, test set), measured through the live path:
+ * segmentation, preprocessing and the served inference graph. Absent for models measured before it existed.
+ */
+export const PenMetricsSchema = z.object({
+  /** Single digits read right (as the whole board's text), in [0, 1]. */
+  accuracy: z.number().min(0).max(1),
+  count: z.number().int().min(0),
+  writers: z.array(z.number().int()),
+  /** Numbers of 2–4 held-out digits side by side read right as a whole, in [0, 1]. */
+  numberAccuracy: z.number().min(0).max(1).nullable().default(null),
+  numberCount: z.number().int().min(0).default(0),
+  /** Share of held-out digits answered "not a digit" (a false rejection), in [0, 1]. */
+  digitsRejected: z.number().min(0).max(1).nullable().default(null),
+  /** Share of generated non-digits (dots, lines, scribbles, letters…) answered "not a digit", in [0, 1]. */
+  nonDigitsRejected: z.number().min(0).max(1).nullable().default(null),
+  /** Expected calibration error of the top-class probability on the held-out digits, in [0, 1]. */
+  expectedCalibrationError: z.number().min(0).max(1).nullable().default(null),
+});
+export type PenMetrics = z.infer<typeof PenMetricsSchema>;
+
 export const ModelMetricsSchema = z.object({
   /** Accuracy on the 10k MNIST test set, in [0, 1]. */
   mnistTestAccuracy: z.number().min(0).max(1),
@@ -19,8 +40,26 @@ export const ModelMetricsSchema = z.object({
   perClassAccuracy: z.array(z.number().min(0).max(1)).length(10),
   /** confusionMatrix[actual][predicted] = count. */
   confusionMatrix: z.array(z.array(z.number().int().min(0)).length(10)).length(10),
+  /** Held-out pen writers' figures (`npm run eval -- <model> --pen --record`); absent or null when not measured. */
+  pen: PenMetricsSchema.nullable().optional(),
 });
 export type ModelMetrics = z.infer<typeof ModelMetricsSchema>;
+
+/** How an 11-class model's probabilities were calibrated and what its "not a digit" threshold means. */
+export const CalibrationSchema = z.object({
+  /** Softmax temperature fitted on the validation writers; already folded into the output layer. */
+  temperature: z.number().positive(),
+  /** A digit group is "not a digit" when the calibrated probability of that class is at least this. */
+  notDigitThreshold: z.number().min(0).max(1),
+  /** On the validation writers and validation non-digits, at that threshold. */
+  validationDigitsRejected: z.number().min(0).max(1),
+  validationNonDigitsRejected: z.number().min(0).max(1),
+  /** Expected calibration error (15 bins) on the validation set before and after temperature scaling. */
+  eceBefore: z.number().min(0).max(1),
+  eceAfter: z.number().min(0).max(1),
+  validationCount: z.number().int().min(0),
+});
+export type Calibration = z.infer<typeof CalibrationSchema>;
 
 export const ModelMetadataSchema = z.object({
   format: z.literal('inkling-model'),
@@ -38,6 +77,8 @@ export const ModelMetadataSchema = z.object({
     mnistTrainCount: z.number().int().min(0),
     userTrainCount: z.number().int().min(0).default(0),
     userTestCount: z.number().int().min(0).default(0),
+    /** Pen-drawn digits trained on (training writers of data/pendigits); 0 for MNIST-only models. */
+    penTrainCount: z.number().int().min(0).optional(),
   }),
   training: z.object({
     command: z.string(),
@@ -49,6 +90,8 @@ export const ModelMetadataSchema = z.object({
     imagesPerSec: z.number().min(0),
   }),
   metrics: ModelMetricsSchema,
+  /** Present for models with the "not a digit" class. */
+  calibration: CalibrationSchema.nullable().optional(),
   createdAt: z.string(),
 });
 export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;

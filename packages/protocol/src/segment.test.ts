@@ -24,6 +24,52 @@ describe('segmentDigits', () => {
     expect(segmentDigits(numberDrawing('11'))).toHaveLength(2);
   });
 
+  const line = (id: string, xy: [number, number][]) => ({ id, points: xy.map(([x, y], i): [number, number, number] => [x, y, i * 8]) });
+
+  it('keeps a 4 drawn as an "L" and a stem whose extents do not overlap in one digit (touching, near, or trailing stem)', () => {
+    // The L ends at x = 0.5; the stem starts below the L's top and reaches below it.
+    const ell = line('a', [
+      [0.4, 0.2],
+      [0.36, 0.45],
+      [0.5, 0.45],
+    ]);
+    for (const stemX of [0.505, 0.52, 0.535]) {
+      const stem = line('b', [
+        [stemX, 0.32],
+        [stemX + 0.01, 0.6],
+      ]);
+      expect(segmentDigits([ell, stem]), `stem at ${stemX}`).toHaveLength(1);
+    }
+  });
+
+  it('still splits neighbours 5 % of their height apart, and a full-height 1 right after a digit', () => {
+    const a = line('a', [
+      [0.3, 0.2],
+      [0.3, 0.6],
+    ]);
+    const b = line('b', [
+      [0.32, 0.2],
+      [0.32, 0.6],
+    ]);
+    expect(segmentDigits([a, b])).toHaveLength(2);
+    const seven = line('s', [
+      [0.2, 0.2],
+      [0.4, 0.2],
+      [0.3, 0.6],
+    ]);
+    const one = line('o', [
+      [0.45, 0.21],
+      [0.45, 0.6],
+    ]);
+    expect(segmentDigits([seven, one])).toHaveLength(2);
+    // Ink that touches is one digit, even without overlapping extents.
+    const touching = line('t', [
+      [0.4, 0.2],
+      [0.5, 0.6],
+    ]);
+    expect(segmentDigits([seven, touching])).toHaveLength(1);
+  });
+
   it('reports each digit box in board units', () => {
     const [only] = segmentDigits(digitDrawing(7, { x: 0.2, y: 0.1, size: 0.5 }));
     expect(only?.box.x).toBeCloseTo(0.2, 5);

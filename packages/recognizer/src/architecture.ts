@@ -1,7 +1,8 @@
 /**
  * The digit classifier's architecture. Three small conv blocks (BatchNorm, ReLU, 2×2 max-pool) keep the
- * multiply-adds per image low (≈4 M) so CPUs can train it, then a small dense head. Input is the 28×28 image
- * with values in [0, 1] (white ink on black), output the 10 class probabilities.
+ * multiply-adds per image low (≈2 M) so CPUs can train it, then a small dense head. Input is the 28×28 image
+ * with values in [0, 1] (white ink on black), output the 10 digit probabilities, or 11 when the model also has
+ * the "not a digit" class (index 10).
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
@@ -12,12 +13,16 @@ export const ArchitectureOptionsSchema = z
     denseUnits: z.number().int().min(16).max(1024),
     dropout: z.number().min(0).max(0.9),
     seed: z.number().int().min(0).optional(),
+    /** 10 digits, or 11 with "not a digit" as the last class. */
+    classes: z.union([z.literal(10), z.literal(11)]).optional(),
   })
   .strict();
 export type ArchitectureOptions = z.infer<typeof ArchitectureOptionsSchema>;
 
 export const DEFAULT_ARCHITECTURE: ArchitectureOptions = { filters: [16, 32, 64], denseUnits: 128, dropout: 0.3 };
 export const ARCHITECTURE_NAME = 'inkling-cnn-v1';
+/** Index of the "not a digit" class in an 11-class model's output. */
+export const NOT_DIGIT_CLASS = 10;
 
 /** Builds a fresh, untrained model. Throws a ZodError for invalid options. */
 export function buildModel(options: ArchitectureOptions = DEFAULT_ARCHITECTURE): tf.LayersModel {
@@ -40,7 +45,7 @@ export function buildModel(options: ArchitectureOptions = DEFAULT_ARCHITECTURE):
   if (o.dropout > 0) x = tf.layers.dropout({ rate: o.dropout, name: 'dropout' }).apply(x) as tf.SymbolicTensor;
   const output = tf.layers
     .dense({
-      units: 10,
+      units: o.classes ?? 10,
       activation: 'softmax',
       kernelInitializer: tf.initializers.glorotUniform(o.seed === undefined ? {} : { seed: o.seed + 20 }),
       name: 'probabilities',
@@ -59,6 +64,6 @@ export function multiplyAdds(options: ArchitectureOptions = DEFAULT_ARCHITECTURE
     channels = f;
     size = Math.floor(size / 2);
   }
-  total += size * size * channels * options.denseUnits + options.denseUnits * 10;
+  total += size * size * channels * options.denseUnits + options.denseUnits * (options.classes ?? 10);
   return total;
 }

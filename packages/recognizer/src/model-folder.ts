@@ -46,7 +46,15 @@ export async function saveModelFolder(model: tf.LayersModel, folder: string, met
   await rename(tmp, folder);
 }
 
-export async function readModelMetadata(folder: string): Promise<ModelMetadata> {
+export interface ReadOptions {
+  /**
+   * Accept a folder made for another preprocessing version: only for tools that re-measure the model on the
+   * current preprocessing and write a new folder (calibration), never for serving.
+   */
+  anyPreprocessingVersion?: boolean;
+}
+
+export async function readModelMetadata(folder: string, options: ReadOptions = {}): Promise<ModelMetadata> {
   let raw: string;
   try {
     raw = await readFile(join(folder, 'metadata.json'), 'utf8');
@@ -61,7 +69,7 @@ export async function readModelMetadata(folder: string): Promise<ModelMetadata> 
   }
   const parsed = ModelMetadataSchema.safeParse(json);
   if (!parsed.success) throw new ModelFolderError(folder, `metadata.json does not match the schema: ${parsed.error.issues[0]?.message}`);
-  if (parsed.data.preprocessingVersion !== PREPROCESSING_VERSION) {
+  if (parsed.data.preprocessingVersion !== PREPROCESSING_VERSION && !options.anyPreprocessingVersion) {
     throw new ModelFolderError(
       folder,
       `preprocessing version ${parsed.data.preprocessingVersion}, this code uses ${PREPROCESSING_VERSION}`,
@@ -70,9 +78,15 @@ export async function readModelMetadata(folder: string): Promise<ModelMetadata> 
   return parsed.data;
 }
 
-/** Loads and checks a model folder; the model's input must be [null, 28, 28, 1] and output [null, 10]. */
-export async function loadModelFolder(folder: string): Promise<{ model: tf.LayersModel; metadata: ModelMetadata }> {
-  const metadata = await readModelMetadata(folder);
+/**
+ * Loads and checks a model folder; the model's input must be [null, 28, 28, 1] and output [null, 10] (digits) or
+ * [null, 11] (digits and "not a digit").
+ */
+export async function loadModelFolder(
+  folder: string,
+  options: ReadOptions = {},
+): Promise<{ model: tf.LayersModel; metadata: ModelMetadata }> {
+  const metadata = await readModelMetadata(folder, options);
   let modelJson: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
   try {
     modelJson = JSON.parse(await readFile(join(folder, 'model.json'), 'utf8'));
@@ -86,11 +100,12 @@ export async function loadModelFolder(folder: string): Promise<{ model: tf.Layer
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: specs, weightData }));
   const inShape = model.inputs[0]?.shape;
   const outShape = model.outputs[0]?.shape;
-  if (JSON.stringify(inShape) !== JSON.stringify([null, 28, 28, 1]) || JSON.stringify(outShape) !== JSON.stringify([null, 10])) {
+  const outputs = JSON.stringify(outShape);
+  if (JSON.stringify(inShape) !== JSON.stringify([null, 28, 28, 1]) || (outputs !== '[null,10]' && outputs !== '[null,11]')) {
     model.dispose();
     throw new ModelFolderError(
       folder,
-      `model maps ${JSON.stringify(inShape)} → ${JSON.stringify(outShape)}, expected [null,28,28,1] → [null,10]`,
+      `model maps ${JSON.stringify(inShape)} → ${outputs}, expected [null,28,28,1] → [null,10] or [null,11]`,
     );
   }
   return { model, metadata };

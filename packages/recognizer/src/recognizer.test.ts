@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digitDrawing, numberDrawing } from '@inkling/protocol';
+import { digitDrawing, numberDrawing, type Stroke } from '@inkling/protocol';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from './architecture.js';
@@ -101,10 +101,70 @@ describe('Recognizer runtime', () => {
     // Same stroke ids in another drawing are other strokes: no reuse.
     recognizer.recognize(number, 'room-a/2');
     expect(runs.at(-1)).toBe(3);
+    // The same stroke id drawn by another author in the same drawing is another stroke: no reuse either.
+    const bobs = [{ ...(digitDrawing(0)[0] as Stroke), id: 'same', authorId: 'bob' }];
+    const alices = [{ ...(digitDrawing(1)[0] as Stroke), id: 'same', authorId: 'alice' }];
+    const bob = recognizer.recognize(bobs, 'room-a/3');
+    runs.length = 0;
+    const alice = recognizer.recognize(alices, 'room-a/3');
+    expect(runs).toEqual([1]);
+    expect(alice.digits[0]?.probabilities).not.toEqual(bob.digits[0]?.probabilities);
     await recognizer.swap(join(dir, 'two'));
     runs.length = 0;
     expect(recognizer.recognize(number, 'room-a/1').modelVersion).toBe('v-two');
     expect(runs).toEqual([3]);
+  });
+
+  it('with an 11-class model, answers "not a digit" at the calibrated threshold: flag set, text empty, probabilities kept', async () => {
+    /** A model whose output ignores the input: digit 3 and "not a digit" with the given probabilities. */
+    const fixed = async (name: string, notDigit: number, threshold: number | null) => {
+      const model = buildModel({ filters: [4, 8, 8], denseUnits: 16, dropout: 0, seed: 3, classes: 11 });
+      const out = model.getLayer('probabilities');
+      const [kernel] = out.getWeights();
+      const logits = new Array(11).fill(-30);
+      logits[3] = Math.log(1 - notDigit);
+      logits[10] = Math.log(notDigit);
+      out.setWeights([tf.zerosLike(kernel as tf.Tensor), tf.tensor1d(logits)]);
+      const calibration =
+        threshold === null
+          ? null
+          : {
+              temperature: 1,
+              notDigitThreshold: threshold,
+              validationDigitsRejected: 0,
+              validationNonDigitsRejected: 1,
+              eceBefore: 0,
+              eceAfter: 0,
+              validationCount: 1,
+            };
+      await saveModelFolder(model, join(dir, name), { ...testMetadata(`v-${name}`), calibration });
+      model.dispose();
+      return Recognizer.load(join(dir, name));
+    };
+    const sure = await fixed('nd-sure', 0.4, 0.3);
+    const r = sure.recognize(numberDrawing('12'));
+    expect(r).toMatchObject({ text: '', notDigit: true });
+    expect(r.digits.map((d) => [d.digit, d.notDigit])).toEqual([
+      [3, true],
+      [3, true],
+    ]);
+    expect(r.digits[0]?.notDigitProbability).toBeCloseTo(0.4, 5);
+    expect(r.digits[0]?.confidence).toBeCloseTo(0.6, 5);
+    expect(r.digits[0]?.probabilities).toHaveLength(10);
+    // Below the threshold the digits are read, with P(not a digit) still reported.
+    const unsure = await fixed('nd-below', 0.25, 0.3);
+    expect(unsure.recognize(digitDrawing(7))).toMatchObject({
+      text: '3',
+      notDigit: false,
+      digits: [{ notDigitProbability: expect.closeTo(0.25, 5) }],
+    });
+    // Without calibration, "not a digit" must hold at least half the probability.
+    const uncalibrated = await fixed('nd-none', 0.45, null);
+    expect(uncalibrated.recognize(digitDrawing(7))).toMatchObject({ text: '3', notDigit: false });
+    expect((await fixed('nd-none-2', 0.55, null)).recognize(digitDrawing(7))).toMatchObject({ text: '', notDigit: true });
+    // A 10-class model never says "not a digit".
+    const tenClass = await Recognizer.load(join(dir, 'one'));
+    expect(tenClass.recognize(digitDrawing(7)).digits[0]).toMatchObject({ notDigit: false, notDigitProbability: 0 });
   });
 
   it('refuses a broken folder and keeps serving the current model', async () => {

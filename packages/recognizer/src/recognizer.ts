@@ -1,7 +1,8 @@
 /**
  * The inference runtime: loads a model folder, recognizes drawings (segmented into digits, each
  * preprocessed the shared way) one at a time or in batches, and swaps to another model folder without
- * disturbing predictions in flight. All tensor work happens inside `tf.tidy`.
+ * disturbing predictions in flight. All tensor work happens inside `tf.tidy`. Models with the 11th class say
+ * "not a digit" for a group whose calibrated probability of that class reaches the threshold in their metadata.
  */
 
 import {
@@ -25,6 +26,10 @@ interface LoadedModel {
   graph: InferenceGraph | null;
   metadata: ModelMetadata;
   folder: string;
+  /** 10, or 11 when the last output is "not a digit". */
+  classes: number;
+  /** Probability of "not a digit" at or above which a group is answered as not a digit (11-class models). */
+  notDigitThreshold: number;
   /** Predictions currently using this model; it is disposed only when retired and idle. */
   leases: number;
   retired: boolean;
@@ -44,7 +49,19 @@ function release(entry: LoadedModel): void {
 
 async function loadEntry(folder: string): Promise<LoadedModel> {
   const { model, metadata } = await loadModelFolder(folder);
-  return { model, graph: compileInferenceGraph(model), metadata, folder, leases: 0, retired: false };
+  const classes = (model.outputs[0]?.shape[1] as number | undefined) ?? 10;
+  // Without a calibrated threshold, "not a digit" is the answer when it holds at least half the probability.
+  const notDigitThreshold = metadata.calibration?.notDigitThreshold ?? DEFAULT_NOT_DIGIT_THRESHOLD;
+  return { model, graph: compileInferenceGraph(model), metadata, classes, notDigitThreshold, folder, leases: 0, retired: false };
+}
+
+/** Threshold used by an 11-class model whose metadata has no calibration. */
+export const DEFAULT_NOT_DIGIT_THRESHOLD = 0.5;
+
+/** A stroke's id as the cache must tell it apart: stroke ids are unique per author only. */
+function authorScopedId(s: object): string {
+  const { id, authorId } = s as { id?: unknown; authorId?: unknown };
+  return `${typeof authorId === 'string' ? authorId : ''}\u0001${String(id)}`;
 }
 
 export class Recognizer {
@@ -74,6 +91,12 @@ export class Recognizer {
     return this.current.folder;
   }
 
+  /** Frees the current model (for tools that load a model to measure it); the recognizer is unusable after. */
+  dispose(): void {
+    this.current.retired = true;
+    if (this.current.leases === 0) dispose(this.current);
+  }
+
   /** Runs one prediction so the first real request does not pay for kernel set-up. */
   private warmUp(): void {
     this.predictImages([new Float32Array(IMAGE_PIXELS)]);
@@ -94,7 +117,7 @@ export class Recognizer {
     return next.metadata;
   }
 
-  /** Class probabilities for 28×28 images (784 floats each, [0, 1], white on black). */
+  /** Class probabilities (10, or 11 with "not a digit" last) for 28×28 images (784 floats each, [0, 1], white on black). */
   predictImages(images: readonly Float32Array[]): { probabilities: Float32Array[]; modelVersion: string } {
     const entry = this.current;
     entry.leases++;
@@ -109,7 +132,8 @@ export class Recognizer {
         const y = entry.graph ? entry.graph.predict(x) : (entry.model.predict(x) as tf.Tensor);
         return y.dataSync() as Float32Array;
       });
-      const probabilities = images.map((_, i) => out.slice(i * 10, i * 10 + 10));
+      const k = entry.classes;
+      const probabilities = images.map((_, i) => out.slice(i * k, i * k + k));
       return { probabilities, modelVersion: entry.metadata.version };
     } finally {
       release(entry);
@@ -128,13 +152,14 @@ export class Recognizer {
    */
   recognizeMany(drawings: readonly DrawingStrokes[], drawingKeys: readonly (string | undefined)[] = []): Recognition[] {
     const modelVersion = this.modelVersion;
+    const { notDigitThreshold } = this.current;
     const groups = drawings.map((strokes, d) =>
       segmentDigits(strokes as readonly Pick<Stroke, 'points'>[]).map((group) => {
         const strokeIds = group.strokes.flatMap((s) => ('id' in s && typeof s.id === 'string' ? [s.id] : []));
         const drawingKey = drawingKeys[d];
         const key =
           drawingKey !== undefined && strokeIds.length === group.strokes.length
-            ? DigitCache.key(drawingKey, modelVersion, strokeIds)
+            ? DigitCache.key(drawingKey, modelVersion, group.strokes.map(authorScopedId))
             : null;
         return { group, strokeIds, key, cached: key === null ? undefined : this.cache.get(key) };
       }),
@@ -148,26 +173,30 @@ export class Recognizer {
     });
     return groups.map((g) => {
       const digits: DigitPrediction[] = g.map(({ group, strokeIds, cached }) => {
-        const probs = Array.from(cached as Float32Array);
+        const all = cached as Float32Array;
+        // The digits' probabilities as the model gives them: with the 11th class they sum to 1 − P(not a digit).
+        const probs = Array.from(all.subarray(0, 10));
         let best = 0;
         for (let d = 1; d < 10; d++) if ((probs[d] ?? 0) > (probs[best] ?? 0)) best = d;
+        const notDigitProbability = all.length > 10 ? (all[10] ?? 0) : 0;
         return {
           digit: best,
           confidence: probs[best] ?? 0,
           probabilities: probs,
           box: group.box,
           strokeIds,
-          notDigit: false,
-          notDigitProbability: 0,
+          notDigit: all.length > 10 && notDigitProbability >= notDigitThreshold,
+          notDigitProbability,
         };
       });
       const confidence = digits.reduce((p, d) => p * d.confidence, 1);
+      const notDigit = digits.some((d) => d.notDigit);
       return {
-        text: digits.map((d) => d.digit).join(''),
+        text: notDigit ? '' : digits.map((d) => d.digit).join(''),
         digits,
         confidence,
         lowConfidence: digits.length > 0 && confidence < LOW_CONFIDENCE,
-        notDigit: false,
+        notDigit,
         modelVersion,
       };
     });

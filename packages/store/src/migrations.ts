@@ -385,7 +385,30 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     `,
   },
   {
-    // 8, not 7: the eraser's migration (branch ui) is 7; the two are independent.
+    version: 7,
+    name: 'eraser: erased strokes and erasures in the undo history; history items can be deleted',
+    sql: `
+      -- An erased stroke is off the board like an undone one, but belongs to an erasure (one step of its
+      -- author's undo history) rather than being redoable on its own.
+      ALTER TABLE strokes DROP CONSTRAINT strokes_state_check;
+      ALTER TABLE strokes ADD CONSTRAINT strokes_state_check CHECK (state IN ('active', 'undone', 'discarded', 'erased'));
+      -- Where the stroke stands in its author's undo history when it is not its state_revision: an erased
+      -- and restored stroke keeps the place of the commit or redo that drew it. NULL: state_revision.
+      ALTER TABLE strokes ADD COLUMN action_revision integer;
+      -- One use of the eraser: the strokes (row ids) it took off at state_revision ('done'), or that an
+      -- undo put back ('undone'; redoable until the author's next change).
+      CREATE TABLE erasures (
+        id bigserial PRIMARY KEY,
+        drawing_id bigint NOT NULL REFERENCES drawings(id) ON DELETE CASCADE,
+        author_id text NOT NULL,
+        stroke_ids bigint[] NOT NULL,
+        state text NOT NULL CHECK (state IN ('done', 'undone')),
+        state_revision integer NOT NULL
+      );
+      CREATE INDEX erasures_drawing_author ON erasures (drawing_id, author_id, state, state_revision DESC);
+    `,
+  },
+  {
     version: 8,
     name: 'stroke commits move the room activity time at most once a minute (heap-only updates of rooms)',
     sql: `

@@ -120,4 +120,17 @@ export class ModelRegistry {
     }
     return toRecord(rows[0]);
   }
+
+  /**
+   * The best MNIST and held-out pen figures any model has had while promoted: the promotion gate's anchor, so
+   * small losses cannot accumulate. Null before anything was promoted; pen null when no promoted model had one.
+   */
+  async bestPromotedFigures(): Promise<{ mnist: number; pen: number | null } | null> {
+    const { rows } = await this.pool.query<{ mnist: number | null; pen: number | null }>(
+      `SELECT max((metrics->>'mnistTestAccuracy')::float8) AS mnist, max((metrics->'pen'->>'accuracy')::float8) AS pen
+       FROM models WHERE promoted_at IS NOT NULL`,
+    );
+    const row = rows[0];
+    return row && row.mnist !== null ? { mnist: row.mnist, pen: row.pen } : null;
+  }
 }

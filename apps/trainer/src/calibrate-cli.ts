@@ -1,0 +1,172 @@
+/**
+ * `npm run calibrate -- <model> --out <folder>`: measures a trained 11-class model on the validation writers and
+ * validation non-digits (never the test writers): accuracy per candidate inference pen width, then, at the pen
+ * width the live path uses, fits a softmax temperature, folds it into the output layer, chooses the "not a digit"
+ * threshold for a false-rejection budget, and writes the calibrated folder for the current preprocessing.
+ */
+
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PREPROCESS, IMAGE_PIXELS, ModelVersionSchema, PREPROCESSING_VERSION } from '@inkling/protocol';
+import { initBackend, loadModelFolder, ModelFolderError, saveModelFolder } from '@inkling/recognizer';
+import { z } from 'zod';
+import { seededRandom } from './augment.js';
+import { chooseNotDigitThreshold, expectedCalibrationError, fitTemperature, foldTemperature, withTemperature } from './calibration.js';
+import { argMax, predictProbabilities } from './class-predictions.js';
+import { evaluateModel, toMetrics } from './evaluate.js';
+import { NOT_DIGIT_LABEL, renderNonDigit, renderPenDigit } from './mixed-batches.js';
+import { loadMnist } from './mnist.js';
+import { loadPendigits, PendigitsFormatError } from './pendigits.js';
+import { CliUsageError } from './train-options.js';
+
+export const CALIBRATE_USAGE = `usage: npm run calibrate -- <model-folder> --out DIR [options]
+  --out DIR              calibrated model folder to write
+  --max-rejection X      share of validation digits the "not a digit" threshold may reject (default 0.0025)
+  --non-digits N         validation non-digits to generate (default 1000)
+  --widths A,B,…         candidate inference pen widths to report (default 1.6,2.0,2.4,3.2)
+  --version NAME         version of the calibrated model (default: the source's)
+  --backend NAME         force wasm|cpu|tensorflow`;
+
+/** Seed of the validation non-digits (also used by the training's per-epoch validation line). */
+const VALIDATION_SEED = 7001;
+
+const OptionsSchema = z.object({
+  folder: z.string().min(1),
+  out: z.string().min(1),
+  maxRejection: z.coerce.number().min(0).max(0.2).default(0.0025),
+  nonDigits: z.coerce.number().int().min(10).max(100_000).default(1000),
+  widths: z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'expected comma-separated widths in px')
+    .default('1.6,2.0,2.4,3.2')
+    .transform((s) => s.split(',').map(Number)),
+  version: ModelVersionSchema.optional(),
+  backend: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
+});
+
+function parse(argv: string[]): z.infer<typeof OptionsSchema> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        'max-rejection': { type: 'string' },
+        'non-digits': { type: 'string' },
+        widths: { type: 'string' },
+        version: { type: 'string' },
+        backend: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new CliUsageError(`${(err as Error).message}\n${CALIBRATE_USAGE}`);
+  }
+  if (parsed.positionals.length !== 1) throw new CliUsageError(`expected exactly one model folder\n${CALIBRATE_USAGE}`);
+  const v = parsed.values;
+  const result = OptionsSchema.safeParse({
+    folder: parsed.positionals[0],
+    out: v.out,
+    maxRejection: v['max-rejection'],
+    nonDigits: v['non-digits'],
+    widths: v.widths,
+    version: v.version,
+    backend: v.backend,
+  });
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new CliUsageError(`invalid --${key}: ${issue?.message}\n${CALIBRATE_USAGE}`);
+  }
+  return result.data;
+}
+
+const pct = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${CALIBRATE_USAGE}\n`);
+    return;
+  }
+  const o = parse(argv);
+  const backend = await initBackend(o.backend);
+  process.stderr.write(`backend: ${backend}\n`);
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const { model, metadata } = await loadModelFolder(resolve(cwd, o.folder), { anyPreprocessingVersion: true });
+  if (model.outputs[0]?.shape[1] !== 11) throw new CliUsageError(`${o.folder} has no "not a digit" class: nothing to calibrate`);
+  const pen = await loadPendigits();
+  const digits = pen.validation;
+  const labels = digits.map((d) => d.label);
+  const render = (width: number) => {
+    const images = new Float32Array(digits.length * IMAGE_PIXELS);
+    digits.forEach((d, i) => {
+      images.set(renderPenDigit(d, Math.random, width, null), i * IMAGE_PIXELS);
+    });
+    return images;
+  };
+  process.stdout.write(`validation writers ${pen.split.validation.join(', ')}: ${digits.length} digits\n`);
+  for (const width of o.widths) {
+    const probs = predictProbabilities(model, render(width), digits.length);
+    const correct = probs.filter((p, i) => argMax(p) === labels[i]).length;
+    process.stdout.write(`  pen width ${width.toFixed(1)} px: ${pct(correct / digits.length)} read right\n`);
+  }
+  const width = DEFAULT_PREPROCESS.penWidthPx;
+  process.stdout.write(`calibrating at the live path's pen width, ${width} px (preprocessing version ${PREPROCESSING_VERSION})\n`);
+  const digitProbs = predictProbabilities(model, render(width), digits.length);
+  const random = seededRandom(VALIDATION_SEED);
+  const nonImages = new Float32Array(o.nonDigits * IMAGE_PIXELS);
+  for (let i = 0; i < o.nonDigits; i++) nonImages.set(renderNonDigit(random, width), i * IMAGE_PIXELS);
+  const nonProbs = predictProbabilities(model, nonImages, o.nonDigits);
+  const allProbs = [...digitProbs, ...nonProbs];
+  const allLabels = [...labels, ...nonProbs.map(() => NOT_DIGIT_LABEL)];
+  const ece = (temperature: number) => {
+    const scaled = allProbs.map((p) => withTemperature(p, temperature));
+    return expectedCalibrationError(
+      scaled.map((p) => Math.max(...p)),
+      scaled.map((p, i) => argMax(p) === allLabels[i]),
+    );
+  };
+  const temperature = fitTemperature(allProbs, allLabels);
+  const eceBefore = ece(1);
+  const eceAfter = ece(temperature);
+  const digitNd = digitProbs.map((p) => withTemperature(p, temperature)[NOT_DIGIT_LABEL] ?? 0);
+  const nonNd = nonProbs.map((p) => withTemperature(p, temperature)[NOT_DIGIT_LABEL] ?? 0);
+  const threshold = chooseNotDigitThreshold(digitNd, o.maxRejection);
+  const digitsRejected = digitNd.filter((p) => p >= threshold).length / digitNd.length;
+  const nonDigitsRejected = nonNd.filter((p) => p >= threshold).length / nonNd.length;
+  process.stdout.write(
+    `temperature ${temperature.toFixed(3)}: expected calibration error ${pct(eceBefore)} → ${pct(eceAfter)} (${allProbs.length} validation drawings)\n` +
+      `"not a digit" threshold ${threshold.toFixed(4)}: rejects ${pct(digitsRejected)} of validation digits, ${pct(nonDigitsRejected, 1)} of validation non-digits\n`,
+  );
+  foldTemperature(model, temperature);
+  const mnist = await loadMnist();
+  const mnistEvaluation = evaluateModel(model, mnist.test, 1000, threshold);
+  process.stdout.write(`MNIST test accuracy at that threshold: ${pct(mnistEvaluation.accuracy)}\n`);
+  const out = resolve(cwd, o.out);
+  await saveModelFolder(model, out, {
+    ...metadata,
+    version: o.version ?? metadata.version,
+    preprocessingVersion: PREPROCESSING_VERSION,
+    training: { ...metadata.training, command: `${metadata.training.command} && npm run calibrate -- ${argv.join(' ')}` },
+    metrics: { ...toMetrics(mnistEvaluation, null, 0), pen: null },
+    calibration: {
+      temperature,
+      notDigitThreshold: threshold,
+      validationDigitsRejected: digitsRejected,
+      validationNonDigitsRejected: nonDigitsRejected,
+      eceBefore,
+      eceAfter,
+      validationCount: allProbs.length,
+    },
+    createdAt: new Date().toISOString(),
+  });
+  process.stdout.write(`wrote ${out}\n`);
+}
+
+main().catch((err: unknown) => {
+  const known = err instanceof CliUsageError || err instanceof ModelFolderError || err instanceof PendigitsFormatError;
+  process.stderr.write(`${known ? `error: ${(err as Error).message}` : (err as Error).stack}\n`);
+  process.exit(err instanceof CliUsageError ? 2 : 1);
+});
