@@ -8,7 +8,12 @@ export function formatEvaluation(evaluation: Evaluation, title: string): string 
   const width = Math.max(5, String(Math.max(...evaluation.confusionMatrix.flat())).length + 1);
   const cell = (s: string): string => s.padStart(width);
   const lines = [
-    `${title}: accuracy ${pct(evaluation.accuracy)} on ${total} images (${Math.round((1 - evaluation.accuracy) * total)} errors)`,
+    `${title}: accuracy ${pct(evaluation.accuracy)} on ${total + evaluation.rejected} images (${Math.round((1 - evaluation.accuracy) * (total + evaluation.rejected))} errors)`,
+    ...(evaluation.rejected > 0
+      ? [
+          `${evaluation.rejected} answered "not a digit" (counted as errors); the most likely digit alone reads ${pct(evaluation.digitAccuracy)}`,
+        ]
+      : []),
     '',
     'confusion matrix (rows: true digit, columns: predicted digit)',
     `${'true'.padEnd(6)}${Array.from({ length: 10 }, (_, d) => cell(String(d))).join('')}${cell('')}  per-class`,

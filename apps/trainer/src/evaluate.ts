@@ -16,6 +16,16 @@ export interface Evaluation {
   accuracy: number;
   perClassAccuracy: number[];
   confusionMatrix: number[][];
+  /** Images an 11-class model answered "not a digit" (errors in `accuracy`; not in the matrix). */
+  rejected: number;
+  /** Accuracy of the most likely digit alone, as if "not a digit" were never answered. */
+  digitAccuracy: number;
+}
+
+interface Rejections {
+  rejected: number;
+  /** Rejected images whose most likely digit was right. */
+  rejectedRight: number;
 }
 
 export function toFloatImages(images: Uint8Array | Float32Array, start: number, count: number): Float32Array {
@@ -41,6 +51,7 @@ function accumulate(
   start: number,
   n: number,
   confusion: number[][],
+  rejections: Rejections,
   notDigitThreshold: number,
 ): void {
   const probabilities = tf.tidy(() => {
@@ -51,21 +62,31 @@ function accumulate(
   for (let i = 0; i < n; i++) {
     const row = confusion[set.labels[start + i] ?? 0];
     const base = i * classes;
-    if (classes > 10 && (probabilities[base + 10] ?? 0) >= notDigitThreshold) continue;
     let best = 0;
     for (let d = 1; d < 10; d++) if ((probabilities[base + d] ?? 0) > (probabilities[base + best] ?? 0)) best = d;
+    if (classes > 10 && (probabilities[base + 10] ?? 0) >= notDigitThreshold) {
+      rejections.rejected++;
+      if (best === set.labels[start + i]) rejections.rejectedRight++;
+      continue;
+    }
     if (row) row[best] = (row[best] ?? 0) + 1;
   }
 }
 
-function summarize(confusion: number[][], count: number): Evaluation {
+function summarize(confusion: number[][], count: number, rejections: Rejections): Evaluation {
   let correct = 0;
   const perClassAccuracy = confusion.map((row, c) => {
     const total = row.reduce((a, b) => a + b, 0);
     correct += row[c] ?? 0;
     return total === 0 ? 0 : (row[c] ?? 0) / total;
   });
-  return { accuracy: count === 0 ? 0 : correct / count, perClassAccuracy, confusionMatrix: confusion };
+  return {
+    accuracy: count === 0 ? 0 : correct / count,
+    perClassAccuracy,
+    confusionMatrix: confusion,
+    rejected: rejections.rejected,
+    digitAccuracy: count === 0 ? 0 : (correct + rejections.rejectedRight) / count,
+  };
 }
 
 export function evaluateModel(
@@ -75,9 +96,10 @@ export function evaluateModel(
   notDigitThreshold = DEFAULT_NOT_DIGIT_THRESHOLD,
 ): Evaluation {
   const confusion = emptyConfusion();
+  const rejections = { rejected: 0, rejectedRight: 0 };
   for (let start = 0; start < set.count; start += batchSize)
-    accumulate(model, set, start, Math.min(batchSize, set.count - start), confusion, notDigitThreshold);
-  return summarize(confusion, set.count);
+    accumulate(model, set, start, Math.min(batchSize, set.count - start), confusion, rejections, notDigitThreshold);
+  return summarize(confusion, set.count, rejections);
 }
 
 /**
@@ -91,11 +113,12 @@ export async function evaluateModelAsync(
   notDigitThreshold = DEFAULT_NOT_DIGIT_THRESHOLD,
 ): Promise<Evaluation> {
   const confusion = emptyConfusion();
+  const rejections = { rejected: 0, rejectedRight: 0 };
   for (let start = 0; start < set.count; start += batchSize) {
-    accumulate(model, set, start, Math.min(batchSize, set.count - start), confusion, notDigitThreshold);
+    accumulate(model, set, start, Math.min(batchSize, set.count - start), confusion, rejections, notDigitThreshold);
     await new Promise((resolve) => setImmediate(resolve));
   }
-  return summarize(confusion, set.count);
+  return summarize(confusion, set.count, rejections);
 }
 
 export function toMetrics(mnist: Evaluation, user: Evaluation | null, userCount: number): ModelMetrics {

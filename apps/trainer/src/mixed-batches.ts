@@ -26,7 +26,7 @@ export interface MixOptions {
 }
 
 /** Non-digits get milder geometry changes: their shapes are already random. */
-const NON_DIGIT_AUGMENT: StrokeAugmentOptions = { ...DEFAULT_STROKE_AUGMENT, maxRotationDeg: 25, maxStrokeShift: 0.03 };
+const NON_DIGIT_AUGMENT: StrokeAugmentOptions = { ...DEFAULT_STROKE_AUGMENT, maxRotationDeg: 15, maxStrokeShift: 0.03 };
 
 /** Renders a pen digit (tablet units) the way the live path would see it, after optional augmentation. */
 export function renderPenDigit(digit: PenDigit, random: Random, penWidthPx: number, o: StrokeAugmentOptions | null): Float32Array {
@@ -48,8 +48,11 @@ export function renderNonDigit(random: Random, penWidthPx: number): Float32Array
 }
 
 export interface MixedBatches {
-  /** Fills `n` images and labels; the shares are rounded per batch and the order inside the batch shuffled. */
-  fill(xs: Float32Array, ys: Int32Array, n: number): void;
+  /**
+   * Fills `n` images and labels (and marks MNIST rows with 1 in `mnistRows`); the shares are rounded per batch and
+   * the order inside the batch shuffled.
+   */
+  fill(xs: Float32Array, ys: Int32Array, n: number, mnistRows?: Uint8Array): void;
 }
 
 export function createMixedBatches(mnist: DigitSet, pen: readonly PenDigit[], o: MixOptions, random: Random): MixedBatches {
@@ -74,7 +77,7 @@ export function createMixedBatches(mnist: DigitSet, pen: readonly PenDigit[], o:
     return mnistOrder[mnistNext++] as number;
   };
   return {
-    fill(xs, ys, n) {
+    fill(xs, ys, n, mnistRows) {
       const penCount = Math.round(n * o.penShare);
       const nonCount = Math.round(n * o.nonDigitShare);
       const kinds: number[] = Array.from({ length: n }, (_, i) => (i < penCount ? 1 : i < penCount + nonCount ? 2 : 0));
@@ -100,6 +103,7 @@ export function createMixedBatches(mnist: DigitSet, pen: readonly PenDigit[], o:
           if (o.mnistAugment) augmentImage(source, target, scratch, random, o.mnistAugment);
           else target.set(source);
           ys[i] = mnist.labels[index] ?? 0;
+          if (mnistRows) mnistRows[i] = 1;
         }
       });
     },

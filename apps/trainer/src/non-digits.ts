@@ -22,6 +22,9 @@ export const NON_DIGIT_KINDS = [
 ] as const;
 export type NonDigitKind = (typeof NON_DIGIT_KINDS)[number];
 
+/** Straight lines and hatching stay this close to horizontal: an upright stroke, or two, is a 1 (or a 1 and a mark). */
+export const MAX_LINE_ANGLE_DEG = 35;
+
 const uniform = (random: Random, lo: number, hi: number) => lo + random() * (hi - lo);
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 
@@ -42,8 +45,8 @@ function polyline(corners: readonly XY[], random: Random, step = 0.02, wobble = 
 }
 
 function line(random: Random): XY[][] {
-  // Within 55° of horizontal: steeper straight lines are how people write a 1.
-  const angle = (uniform(random, -55, 55) * Math.PI) / 180;
+  // Within 35° of horizontal (at most 50° after augmentation): steeper straight lines are how people write a 1.
+  const angle = (uniform(random, -MAX_LINE_ANGLE_DEG, MAX_LINE_ANGLE_DEG) * Math.PI) / 180;
   const length = uniform(random, 0.3, 0.9);
   const bend = uniform(random, -0.06, 0.06);
   const dx = (Math.cos(angle) * length) / 2;
@@ -131,7 +134,7 @@ function spiral(random: Random): XY[][] {
 
 function hatching(random: Random): XY[][] {
   const count = 2 + Math.floor(random() * 4);
-  const angle = (uniform(random, -60, 60) * Math.PI) / 180;
+  const angle = (uniform(random, -MAX_LINE_ANGLE_DEG, MAX_LINE_ANGLE_DEG) * Math.PI) / 180;
   const gap = uniform(random, 0.06, 0.15);
   const length = uniform(random, 0.3, 0.7);
   const cross = random() < 0.3;

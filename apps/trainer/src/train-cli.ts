@@ -5,7 +5,15 @@
  */
 import { resolve } from 'node:path';
 import { IMAGE_PIXELS, type ModelMetadata, PREPROCESSING_VERSION } from '@inkling/protocol';
-import { ARCHITECTURE_NAME, type ArchitectureOptions, buildModel, initBackend, multiplyAdds, saveModelFolder } from '@inkling/recognizer';
+import {
+  ARCHITECTURE_NAME,
+  type ArchitectureOptions,
+  buildModel,
+  initBackend,
+  loadModelFolder,
+  multiplyAdds,
+  saveModelFolder,
+} from '@inkling/recognizer';
 import type * as tf from '@tensorflow/tfjs';
 import { DEFAULT_AUGMENT, seededRandom } from './augment.js';
 import { argMax, predictProbabilities } from './class-predictions.js';
@@ -151,17 +159,24 @@ async function main(): Promise<void> {
     metrics: toMetrics(evaluation, null, 0),
     createdAt: new Date().toISOString(),
   });
+  const teacher = o.distill
+    ? (await loadModelFolder(resolve(process.env.INIT_CWD ?? process.cwd(), o.distill), { anyPreprocessingVersion: true })).model
+    : null;
+  if (teacher) process.stderr.write(`distilling MNIST answers from ${o.distill} (weight ${o.distillWeight})\n`);
   const reporter = createProgressReporter();
   const result = await trainLoop(model, mixing ? { ...train, count: epochImages } : train, {
     classes,
     ...(batches ? { fillBatch: batches.fill } : {}),
+    ...(teacher ? { teacher: { model: teacher, weight: o.distillWeight } } : {}),
     afterEpoch: async (epoch) => {
       if (validation) process.stdout.write(`epoch ${epoch}: ${penValidationLine(model, validation)}\n`);
       if (o.checkpoints) {
         const evaluation = evaluateModel(model, mnist.test);
         const elapsed = (Date.now() - started) / 1000;
         await saveModelFolder(model, `${out}.epoch-${epoch}`, metadataFor(epoch, evaluation, (epoch * epochImages) / elapsed));
-        process.stdout.write(`epoch ${epoch}: MNIST test ${(evaluation.accuracy * 100).toFixed(2)}%, wrote ${out}.epoch-${epoch}\n`);
+        process.stdout.write(
+          `epoch ${epoch}: MNIST test ${(evaluation.accuracy * 100).toFixed(2)}% (${evaluation.rejected} answered "not a digit"; digits alone ${(evaluation.digitAccuracy * 100).toFixed(2)}%), wrote ${out}.epoch-${epoch}\n`,
+        );
       }
     },
     epochs: o.epochs,

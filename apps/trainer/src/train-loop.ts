@@ -28,7 +28,13 @@ export interface TrainLoopOptions {
    * Fills each batch instead of taking shuffled images of `data` (whose `count` is then the images per epoch):
    * mixed batches of MNIST, pen drawings and non-digits.
    */
-  fillBatch?: (xs: Float32Array, ys: Int32Array, n: number) => void;
+  fillBatch?: (xs: Float32Array, ys: Int32Array, n: number, mnistRows: Uint8Array) => void;
+  /**
+   * Learning without forgetting: on MNIST rows (all rows without `fillBatch`, else those `fillBatch` marks) the
+   * target blends the label with a teacher model's probabilities (its 10 digits; 0 for "not a digit"), so
+   * fine-tuning on new shapes keeps what the teacher knew about MNIST.
+   */
+  teacher?: { model: tf.LayersModel; weight: number };
   /** Awaited after each epoch's progress event (checkpoints, extra validation). */
   afterEpoch?: (epoch: number) => Promise<void>;
 }
@@ -85,7 +91,8 @@ export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainL
         const n = Math.min(o.batchSize, data.count - b * o.batchSize);
         const xs = new Float32Array(n * IMAGE_PIXELS);
         const ys = new Int32Array(n);
-        if (o.fillBatch) o.fillBatch(xs, ys, n);
+        const mnistRows = new Uint8Array(n).fill(o.fillBatch ? 0 : 1);
+        if (o.fillBatch) o.fillBatch(xs, ys, n, mnistRows);
         else
           for (let i = 0; i < n; i++) {
             const index = order[b * o.batchSize + i] ?? 0;
@@ -103,11 +110,28 @@ export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainL
         );
         const [loss, hits] = tf.tidy(() => {
           const x = tf.tensor4d(xs, [n, 28, 28, 1]);
-          const y = tf.oneHot(tf.tensor1d(ys, 'int32'), o.classes ?? 10);
+          const classes = o.classes ?? 10;
+          const labels = tf.oneHot(tf.tensor1d(ys, 'int32'), classes).toFloat();
+          let y: tf.Tensor = labels;
+          if (o.teacher) {
+            const taught = o.teacher.model.predict(x) as tf.Tensor2D;
+            const padded =
+              taught.shape[1] < classes
+                ? tf.pad(taught, [
+                    [0, 0],
+                    [0, classes - (taught.shape[1] as number)],
+                  ])
+                : taught;
+            const w = tf.tensor2d(
+              Float32Array.from(mnistRows, (m) => m * (o.teacher?.weight ?? 0)),
+              [n, 1],
+            );
+            y = labels.mul(tf.sub(1, w)).add(padded.mul(w));
+          }
           let hitCount: tf.Scalar | undefined;
           const lossValue = optimizer.minimize(() => {
             const probs = model.apply(x, { training: true }) as tf.Tensor;
-            hitCount = tf.keep(probs.argMax(-1).equal(y.argMax(-1)).sum()) as tf.Scalar;
+            hitCount = tf.keep(probs.argMax(-1).equal(labels.argMax(-1)).sum()) as tf.Scalar;
             // softmax(log p) = p, so this is the cross-entropy of the model's own probabilities.
             return tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(probs, 1e-7, 1))) as tf.Scalar;
           }, true);

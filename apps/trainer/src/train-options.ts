@@ -42,6 +42,8 @@ export const TrainOptionsSchema = z
     epochImages: z.coerce.number().int().min(64).max(10_000_000).optional(),
     checkpoints: z.boolean(),
     freeze: z.coerce.number().int().min(0).max(3),
+    distill: z.string().min(1).optional(),
+    distillWeight: z.coerce.number().min(0).max(1),
   })
   .refine((o) => o.penShare + o.nonDigitShare < 1, { message: 'pen and non-digit shares must leave room for MNIST', path: ['pen-share'] });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
@@ -66,7 +68,9 @@ export const TRAIN_USAGE = `usage: npm run train -- [options]
   --pen-width A,B       pen widths in px drawn for rendered drawings (default 1.4,2.8)
   --epoch-images N      images per epoch when mixing (default: MNIST training images / MNIST share)
   --checkpoints         also write the model after every epoch to <out>.epoch-N
-  --freeze N            keep the first N conv blocks (conv + BatchNorm) fixed: cheaper steps, MNIST features kept (default 0)`;
+  --freeze N            keep the first N conv blocks (conv + BatchNorm) fixed: cheaper steps, MNIST features kept (default 0)
+  --distill DIR         keep MNIST answers close to this model's (learning without forgetting) while fine-tuning
+  --distill-weight X    share of the MNIST rows' target taken from the --distill model (default 0.5)`;
 
 /** Option keys whose flag is not simply the key in kebab case. */
 const FLAG_NAMES: Record<string, string> = { learningRate: 'lr', denseUnits: 'dense', augment: 'no-augment' };
@@ -98,6 +102,8 @@ export function parseTrainArgs(argv: string[]): TrainOptions {
         'epoch-images': { type: 'string' },
         checkpoints: { type: 'boolean', default: false },
         freeze: { type: 'string', default: '0' },
+        distill: { type: 'string' },
+        'distill-weight': { type: 'string', default: '0.5' },
       },
     }));
   } catch (err) {
@@ -124,6 +130,8 @@ export function parseTrainArgs(argv: string[]): TrainOptions {
     epochImages: values['epoch-images'],
     checkpoints: values.checkpoints,
     freeze: values.freeze,
+    distill: values.distill,
+    distillWeight: values['distill-weight'],
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
