@@ -10,10 +10,18 @@ import { digitDrawing } from '@inkling/protocol';
 import { type NetCut, startNetCut } from '../scripts/net-cut.js';
 
 export interface ChaosUserStats {
+  /** Every stroke id this user drew (gave to the client), whatever became of it: the ground truth of "ink dropped". */
+  drawn: string[];
   /** Stroke ids the server acknowledged, or answered DUPLICATE_STROKE for, or showed on a rejoin's board. */
   acknowledged: string[];
-  /** Arrival times (ms, performance.now) of predictions. */
-  predictionsAt: number[];
+  /** Predictions received: room, revision, and arrival time (ms, performance.now). */
+  predictions: { roomId: string; revision: number; atMs: number }[];
+  /**
+   * Arrival time (performance.now) of the last stroke committed through the live connection (its `{ ok: true }`
+   * or its own broadcast, whichever came first), and of the last join.
+   */
+  lastAckAtMs: number;
+  lastJoinAtMs: number;
 }
 
 export class ChaosUser {
@@ -21,7 +29,7 @@ export class ChaosUser {
   private balancer: NetCut | null = null;
   private timer: NodeJS.Timeout | null = null;
   private strokes = 0;
-  readonly stats: ChaosUserStats = { acknowledged: [], predictionsAt: [] };
+  readonly stats: ChaosUserStats = { drawn: [], acknowledged: [], predictions: [], lastAckAtMs: 0, lastJoinAtMs: 0 };
 
   /**
    * @param gatewayPorts every gateway of the deployment (fixed ports: a restarted one comes back there)
@@ -29,9 +37,9 @@ export class ChaosUser {
    */
   constructor(
     private readonly gatewayPorts: readonly number[],
-    private readonly name: string,
+    readonly name: string,
     private readonly strokesPerSec: number,
-    private readonly preferred = 0,
+    readonly preferred = 0,
   ) {}
 
   /** Connects and joins `roomId` (a new room when absent); resolves with the room id. */
@@ -42,8 +50,14 @@ export class ChaosUser {
     );
     const client = createInklingClient({ url: this.balancer.url, name: this.name, roomId, socket: { transports: ['websocket'] } });
     this.client = client;
-    client.on('prediction', () => this.stats.predictionsAt.push(performance.now()));
-    client.on('stroke:delivered', ({ stroke }) => this.stats.acknowledged.push(stroke.id));
+    client.on('prediction', (p) => this.stats.predictions.push({ roomId: p.roomId, revision: p.revision, atMs: performance.now() }));
+    client.on('stroke:delivered', ({ stroke, route }) => {
+      this.stats.acknowledged.push(stroke.id);
+      if (route === 'ack' || route === 'broadcast') this.stats.lastAckAtMs = performance.now();
+    });
+    client.on('joined', () => {
+      this.stats.lastJoinAtMs = performance.now();
+    });
     await client.ready();
     const joined = client.state.roomId;
     if (!joined) throw new Error(`${this.name} could not join a room`);
@@ -71,9 +85,20 @@ export class ChaosUser {
     return this.client?.state.refusedCount ?? 0;
   }
 
-  /** Strokes the client lost: neither delivered, pending, refused nor let go. Always 0 for a correct client. */
-  get inkDropped(): number {
-    return this.client?.inkDropped() ?? 0;
+  /** Ids of the strokes the client still holds: waiting for the server, or refused for good (shown as refused). */
+  heldIds(): { pending: string[]; refused: string[] } {
+    const board = this.client?.state.board;
+    return { pending: board?.pending.map((s) => s.id) ?? [], refused: board?.refused.map((r) => r.stroke.id) ?? [] };
+  }
+
+  /** The gateways (URLs) this user's open connections reach through its balancer. */
+  get upstreams(): string[] {
+    return this.balancer?.upstreams ?? [];
+  }
+
+  /** Closes this user's connections at once (as a balancer restart would): the client reconnects, to its preferred gateway if it answers. */
+  resetConnection(): void {
+    this.balancer?.cut('reset');
   }
 
   get clientStats(): ClientStats | null {
@@ -95,6 +120,8 @@ export class ChaosUser {
   private commitNext(): void {
     const n = this.strokes++;
     const [stroke] = digitDrawing(n % 10, { x: 0.05 + (n % 3) * 0.3, y: 0.3, size: 0.3 }, `${this.name}-${n}-`);
-    if (stroke) this.client?.commit(stroke);
+    if (!stroke) return;
+    this.stats.drawn.push(stroke.id);
+    this.client?.commit(stroke);
   }
 }

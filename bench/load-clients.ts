@@ -3,7 +3,7 @@
  * rooms, each committing one stroke of a hand-drawn digit every 1/rate seconds, measuring the time from
  * emitting `stroke:commit` to receiving a prediction that covers that revision. Prints one JSON line.
  */
-import { digitDrawing, type Prediction, type Stroke } from '@inkling/protocol';
+import { digitDrawing, type PipelineTrace, type Stroke, type TracedPrediction, traceHop, traceNowMs } from '@inkling/protocol';
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 
@@ -25,6 +25,8 @@ export interface LoadResult {
   errors: number;
   predictions: number;
   measuredSec: number;
+  /** Hop times of the traced predictions received in the measured window (servers that trace; see pipeline-trace.ts). */
+  traces: PipelineTrace[];
 }
 
 interface Pending {
@@ -67,6 +69,7 @@ export async function runLoad(step: LoadStep, onMeasure: (edge: 'start' | 'end')
   let errors = 0;
   let measuring = false;
   let predictions = 0;
+  const traces: PipelineTrace[] = [];
   const roomIds: string[] = [];
   for (let i = 0; i < step.clients; i++) {
     const socket = await connect(step.url);
@@ -76,10 +79,13 @@ export async function runLoad(step: LoadStep, onMeasure: (edge: 'start' | 'end')
     roomIds[room] = joined.roomId;
     const client: SimClient = { socket, roomId: joined.roomId, pending: [], seen: [], strokesOnBoard: 0, digitsDrawn: 0, queue: [] };
     const countsPredictions = i < step.rooms; // one client per room counts the room's predictions
-    socket.on('prediction', (p: Prediction) => {
+    socket.on('prediction', (p: TracedPrediction) => {
       const at = now();
       client.seen.push({ revision: p.revision, at });
-      if (measuring && countsPredictions) predictions++;
+      if (measuring && countsPredictions) {
+        predictions++;
+        if (p.trace) traces.push(traceHop(p.trace, 'received', traceNowMs()) as PipelineTrace);
+      }
       client.pending = client.pending.filter((q) => {
         if (q.revision === null || q.revision > p.revision) return true;
         if (q.measured) latencies.push(at - q.sentAt);
@@ -157,7 +163,7 @@ export async function runLoad(step: LoadStep, onMeasure: (edge: 'start' | 'end')
   }
   const lost = clients.reduce((n, c) => n + c.pending.filter((q) => q.measured).length, 0);
   for (const c of clients) c.socket.disconnect();
-  return { commits, latenciesMs: latencies, lost, errors, predictions, measuredSec };
+  return { commits, latenciesMs: latencies, lost, errors, predictions, measuredSec, traces };
 }
 
 if (process.argv[1]?.endsWith('load-clients.ts')) {

@@ -6,7 +6,10 @@
  * Redis, clients; read from /proc). Absolute figures differ between machines; ratios from one run carry.
  *
  * `--quick` runs only the target load; `--only inkling|reference` runs one server; `--clients N --rooms N
- * --rate X` change the target load. Uses DATABASE_URL / REDIS_URL or private local instances.
+ * --rate X` change the target load; `--compiled` runs Inkling's built bundles (`npm run build` first). Inkling's
+ * gateway traces its pipeline (PIPELINE_TRACE) and a hop table is printed for both servers. `BENCH_NODE_ARGS`
+ * passes node arguments to Inkling's gateway and worker (e.g. `--cpu-prof`). Uses DATABASE_URL / REDIS_URL or
+ * private local instances.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -15,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { spawnUntilReady } from '../scripts/child-process.js';
 import { ensureServices, freePort } from '../scripts/local-services.js';
 import { openScratchSpace, type ScratchSpace } from '../scripts/scratch-space.js';
+import { hopRows } from './hop-table.js';
 import { type LoadResult, type LoadStep, MEASURE_MARK } from './load-clients.js';
 import { CpuMeter, findServerPid, withDescendants } from './process-cpu.js';
 import { percentile, printTable } from './table.js';
@@ -27,9 +31,14 @@ const { values: flags } = parseArgs({
     clients: { type: 'string' },
     rooms: { type: 'string' },
     rate: { type: 'string' },
+    compiled: { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick === true;
+/** Run Inkling's gateway and worker from their built bundles (`npm run build`), as production does. */
+const compiled = flags.compiled === true;
+/** Extra node arguments for Inkling's gateway and worker, e.g. `--cpu-prof --cpu-prof-dir=.scratch/prof`. */
+const nodeArgs = [...(compiled ? ['--enable-source-maps'] : []), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
 type ServerKind = 'reference' | 'inkling';
 const kinds: ServerKind[] = flags.only === undefined ? ['reference', 'inkling'] : [flags.only as ServerKind];
 if (!kinds.every((k) => k === 'reference' || k === 'inkling')) {
@@ -63,7 +72,8 @@ async function startInkling(space: ScratchSpace): Promise<RunningServer> {
   const env = { ...process.env, DATABASE_URL: space.databaseUrl, REDIS_URL: space.redisUrl, REDIS_PREFIX: space.prefix, LOG_LEVEL: 'warn' };
   const children: ChildProcess[] = [];
   const start = async (app: 'gateway' | 'worker', extra: Record<string, string>, readyText: string) => {
-    const { child, ready } = spawnUntilReady(join(ROOT, 'apps', app, 'src', 'main.ts'), { ...env, LOG_LEVEL: 'info', ...extra }, readyText);
+    const entry = compiled ? join(ROOT, 'apps', app, 'dist', 'main.js') : join(ROOT, 'apps', app, 'src', 'main.ts');
+    const { child, ready } = spawnUntilReady(entry, { ...env, LOG_LEVEL: 'info', ...extra }, readyText, nodeArgs);
     children.push(child);
     await ready;
     return child.pid as number;
@@ -73,7 +83,7 @@ async function startInkling(space: ScratchSpace): Promise<RunningServer> {
     const unlimited = { MAX_CONNECTIONS_PER_ADDRESS: '100000', CONNECTIONS_PER_MINUTE: '1000000', ROOMS_PER_HOUR: '1000000' };
     const gateway = await start(
       'gateway',
-      { ...unlimited, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000', METRICS_PORT: '0' },
+      { ...unlimited, PORT: String(port), HOST: '127.0.0.1', RATE_LIMIT_PER_SEC: '1000', METRICS_PORT: '0', PIPELINE_TRACE: '1' },
       'gateway listening',
     );
     const workers: number[] = [];
@@ -285,6 +295,11 @@ async function main(): Promise<void> {
   );
   const ink = summaries.get('inkling');
   const ref = summaries.get('reference');
+  for (const kind of kinds) {
+    const traces = summaries.get(kind)?.target.result.traces ?? [];
+    if (traces.length > 0)
+      printTable(`bench:load — ${kind}: hops at the target load (traced predictions; see pipeline-trace.ts)`, hopRows(traces));
+  }
   if (ink && ref) {
     const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '–');
     printTable('bench:load — Inkling ÷ reference (same run)', [

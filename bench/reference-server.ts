@@ -21,9 +21,13 @@ import {
   type InterServerEvents,
   JoinPayloadSchema,
   LIMITS,
+  type PipelineTrace,
   type Prediction,
   type ServerToClientEvents,
   type SocketData,
+  type TracedPrediction,
+  traceHop,
+  traceNowMs,
 } from '@inkling/protocol';
 import { createPool, GroupCommit, type ItemResult } from '@inkling/store';
 import { Server } from 'socket.io';
@@ -40,6 +44,9 @@ interface Room {
   /** The newest revision accepted while one was in flight (recognized next). */
   wanted: { revision: number; acceptedAtMs: number } | null;
 }
+
+/** Hop times as Inkling traces them (pipeline-trace.ts): accepted, committed, enqueued, recognized, emitted. */
+const traceOf = (acceptedAtMs: number, committedAtMs: number | null): PipelineTrace => [acceptedAtMs, committedAtMs];
 
 type Write = { type: 'stroke'; room: Room; revision: number; stroke: BoardStroke } | { type: 'clear'; room: Room; revision: number };
 
@@ -107,7 +114,7 @@ async function main(): Promise<void> {
     maxHttpBufferSize: 2_000_000,
   });
 
-  const recognize = (room: Room, acceptedAtMs: number) => {
+  const recognize = (room: Room, acceptedAtMs: number, trace: PipelineTrace) => {
     if (room.inFlight) {
       room.wanted = { revision: room.revision, acceptedAtMs };
       return;
@@ -119,6 +126,7 @@ async function main(): Promise<void> {
       revision: room.revision,
       acceptedAtMs,
       strokes: room.strokes.map(({ id, points }) => ({ id, points })),
+      trace: traceHop(trace, 'enqueued') as PipelineTrace,
     };
     worker.send(job);
   };
@@ -132,12 +140,13 @@ async function main(): Promise<void> {
       (room.prediction === null || result.prediction.revision > room.prediction.revision)
     ) {
       room.prediction = result.prediction;
+      traceHop((result.prediction as TracedPrediction).trace, 'emitted');
       io.to(room.id).emit('prediction', result.prediction);
       void predictionWrites.submit(result.prediction).catch((err: unknown) => process.stderr.write(`prediction insert failed: ${err}\n`));
     }
     const wanted = room.wanted;
     room.wanted = null;
-    if (wanted && wanted.revision > result.prediction.revision) recognize(room, wanted.acceptedAtMs);
+    if (wanted && wanted.revision > result.prediction.revision) recognize(room, wanted.acceptedAtMs, traceOf(wanted.acceptedAtMs, null));
   });
 
   io.on('connection', (socket) => {
@@ -173,7 +182,7 @@ async function main(): Promise<void> {
       });
     });
     socket.on('stroke:commit', (raw, ack) => {
-      const acceptedAtMs = Date.now();
+      const acceptedAtMs = traceNowMs();
       const p = CommitPayloadSchema.safeParse(raw);
       if (!p.success) return ack(failure('INVALID_PAYLOAD', p.error.issues[0]?.message ?? 'invalid'));
       const room = rooms.get(roomId);
@@ -187,7 +196,7 @@ async function main(): Promise<void> {
         () => {
           io.to(room.id).emit('stroke:committed', { stroke: p.data.stroke, authorId: stroke.authorId, revision });
           ack({ ok: true, revision });
-          recognize(room, acceptedAtMs);
+          recognize(room, acceptedAtMs, traceOf(acceptedAtMs, traceNowMs()));
         },
         () => ack(failure('INTERNAL', 'write failed')),
       );
@@ -207,7 +216,7 @@ async function main(): Promise<void> {
         () => {
           io.to(room.id).emit('board:cleared', { revision, drawingId: room.drawingId, archivedDrawingId });
           ack({ ok: true, revision });
-          recognize(room, acceptedAtMs);
+          recognize(room, acceptedAtMs, traceOf(acceptedAtMs, null));
         },
         () => ack(failure('INTERNAL', 'write failed')),
       );

@@ -4,7 +4,7 @@
  * own `Recognizer` (the shipped model, folded graph, digit cache), and sends the predictions back.
  */
 import { join } from 'node:path';
-import type { Prediction, Stroke } from '@inkling/protocol';
+import { type PipelineTrace, type Stroke, type TracedPrediction, traceHop, traceNowMs } from '@inkling/protocol';
 import { initBackend, Recognizer } from '@inkling/recognizer';
 
 export interface ReferenceJob {
@@ -13,10 +13,12 @@ export interface ReferenceJob {
   revision: number;
   acceptedAtMs: number;
   strokes: Stroke[];
+  /** Hop times so far (as Inkling's pipeline-trace.ts). */
+  trace: PipelineTrace;
 }
 
 export interface ReferenceResult {
-  prediction: Prediction;
+  prediction: TracedPrediction;
 }
 
 async function main(): Promise<void> {
@@ -32,14 +34,16 @@ async function main(): Promise<void> {
       jobs.map((j) => `${j.roomId}/${j.drawingId}`),
     );
     const inferenceMs = (performance.now() - started) / jobs.length;
+    const recognizedAtMs = traceNowMs();
     jobs.forEach((j, i) => {
-      const prediction: Prediction = {
+      const prediction: TracedPrediction = {
         ...(results[i] as (typeof results)[number]),
         roomId: j.roomId,
         drawingId: j.drawingId,
         revision: j.revision,
         inferenceMs,
         latencyMs: Math.max(0, Date.now() - j.acceptedAtMs),
+        trace: traceHop(j.trace, 'recognized', recognizedAtMs),
       };
       process.send?.({ prediction } satisfies ReferenceResult);
     });

@@ -1,8 +1,17 @@
-/** Starts a TypeScript entry point as a child process and waits until it prints that it is ready. */
+/**
+ * Starts an entry point as a child process and waits until it prints that it is ready: TypeScript through
+ * tsx, built JavaScript (`.js`, `.mjs`) as it is. `nodeArgs` go to node first (e.g. `--cpu-prof`).
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 
-export function spawnUntilReady(script: string, env: NodeJS.ProcessEnv, readyText: string): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+export function spawnUntilReady(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  readyText: string,
+  nodeArgs: readonly string[] = [],
+): { child: ChildProcess; ready: Promise<void> } {
+  const loader = /\.m?js$/.test(script) ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = new Promise<void>((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer) => {

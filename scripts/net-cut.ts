@@ -20,12 +20,16 @@ export interface NetCut {
   retarget(url: string): void;
   /** Connections currently open through the proxy. */
   readonly connections: number;
+  /** The server (URL) each open connection reached, in no particular order (connections still being set up omitted). */
+  readonly upstreams: string[];
   close(): Promise<void>;
 }
 
 interface Pair {
   client: Socket;
   upstream: Socket | null;
+  /** The server `upstream` is connected to. */
+  target: URL | null;
   dead: boolean;
 }
 
@@ -37,7 +41,7 @@ export async function startNetCut(targets: string | readonly string[], preferred
   const pairs = new Set<Pair>();
 
   const server = createServer((client) => {
-    const pair: Pair = { client, upstream: null, dead: blackhole };
+    const pair: Pair = { client, upstream: null, target: null, dead: blackhole };
     pairs.add(pair);
     const drop = () => {
       pairs.delete(pair);
@@ -59,6 +63,7 @@ export async function startNetCut(targets: string | readonly string[], preferred
       upstream.once('connect', () => {
         connected = true;
         pair.upstream = upstream;
+        pair.target = target;
         upstream.on('close', drop);
         client.on('data', (chunk) => {
           if (!pair.dead) upstream.write(chunk);
@@ -106,6 +111,9 @@ export async function startNetCut(targets: string | readonly string[], preferred
     },
     get connections() {
       return pairs.size;
+    },
+    get upstreams() {
+      return [...pairs].flatMap((p) => (p.target && !p.dead ? [p.target.origin] : []));
     },
     close: async () => {
       for (const p of pairs) {

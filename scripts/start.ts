@@ -1,13 +1,16 @@
 /**
  * `npm start`: the whole stack on one machine. Uses DATABASE_URL / REDIS_URL when given, otherwise private
  * PostgreSQL and Redis instances in ./.data; then the gateway (serving the built web app), WORKERS
- * recognition workers and the trainer, restarted if they crash. Ctrl-C stops everything cleanly.
+ * recognition workers and the trainer, restarted if they crash. Ctrl-C stops everything cleanly. The
+ * processes run built JavaScript (scripts/build-apps.ts, rebuilt at every start: it takes a fraction of a
+ * second), not TypeScript through a loader: they start faster and use less memory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { buildApps } from './build-apps.js';
 import { ensureServices, MissingBinaryError } from './local-services.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
       build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`web build failed with code ${code}`))));
     });
   }
+  await buildApps(say);
   const adminToken = process.env.ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
   mkdirSync(join(ROOT, '.data'), { recursive: true });
   // Lets `npm run retrain` and other local tools find this stack's services and admin token.
@@ -89,7 +93,7 @@ async function main(): Promise<void> {
   let stopping = false;
   const procs: Supervised[] = [];
   const launch = (p: Supervised, script: string) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], { cwd: ROOT, env, stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--enable-source-maps', join(ROOT, script)], { cwd: ROOT, env, stdio: 'inherit' });
     p.child = child;
     child.once('exit', (code, signal) => {
       p.child = null;
@@ -100,15 +104,15 @@ async function main(): Promise<void> {
   };
   const gateway: Supervised = { name: 'gateway', child: null };
   procs.push(gateway);
-  launch(gateway, 'apps/gateway/src/main.ts');
+  launch(gateway, 'apps/gateway/dist/main.js');
   for (let i = 1; i <= workers; i++) {
     const w: Supervised = { name: `worker ${i}`, child: null };
     procs.push(w);
-    launch(w, 'apps/worker/src/main.ts');
+    launch(w, 'apps/worker/dist/main.js');
   }
   const trainer: Supervised = { name: 'trainer', child: null };
   procs.push(trainer);
-  launch(trainer, 'apps/trainer/src/trainer-main.ts');
+  launch(trainer, 'apps/trainer/dist/trainer-main.js');
   say(`Inkling is starting at http://localhost:${port}  (Ctrl-C to stop)`);
   say(`admin page: http://localhost:${port}/admin  token: ${process.env.ADMIN_TOKEN ? '(your ADMIN_TOKEN)' : adminToken}`);
 

@@ -74,9 +74,13 @@ describe('admin page in Chromium', () => {
     await page.waitForSelector('[data-testid=review] li');
     await page.getByTestId('review').focus();
     await page.keyboard.press('7');
+    // The label is stored (the row is the outcome that counts), then shown on the item.
+    const labelled = async () =>
+      (await query(stack, "SELECT count(*)::int AS n FROM labels WHERE user_id = 'admin' AND text = '7'")).rows[0]?.n as number;
+    const deadline = Date.now() + 15_000;
+    while ((await labelled()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await labelled(), `page says: ${await page.locator('[role=alert]').allTextContents()}`).toBe(1);
     await page.waitForFunction(() => document.querySelector('[data-testid=review-label]')?.textContent?.includes('7'));
-    const { rows } = await query(stack, "SELECT count(*)::int AS n FROM labels WHERE user_id = 'admin' AND text = '7'");
-    expect(rows[0]?.n).toBe(1);
     await screenshot(page, '12-admin-review');
   });
 });

@@ -2,8 +2,9 @@
  * Delivery guarantees under faults, against private Postgres and Redis servers this file restarts: every
  * acknowledged change keeps its place in Postgres, and the latest revision of every board gets a stored
  * prediction — when the gateway dies between the commit and the enqueue, when Redis loses its queued jobs,
- * when Redis is down (commits are still acknowledged) and when Postgres restarts under load (acks are ok
- * or UNAVAILABLE, never INTERNAL).
+ * when Redis is down (commits are still acknowledged), when Postgres restarts under load (acks are ok
+ * or UNAVAILABLE, never INTERNAL), and when Postgres is frozen past the gateway's retry deadline (UNAVAILABLE,
+ * and the resent stroke lands once).
  */
 
 import { type Gateway, startGateway } from '@inkling/gateway';
@@ -199,5 +200,57 @@ describe('nothing lost, nothing stuck', () => {
     }
     await db.end();
     await allRecognized(rooms.map((r) => r.roomId));
+  });
+
+  it('Postgres paused past the retry deadline: the ack is UNAVAILABLE (never INTERNAL), and the resent stroke lands exactly once', async () => {
+    // A gateway that gives up on Postgres after 400 ms, with nothing periodic of its own touching it.
+    const impatient = await startGateway(
+      { ...gatewayEnv(), PG_RETRY_DEADLINE_MS: 400, RECONCILE_INTERVAL_MS: 3_600_000, METRICS_PORT: 0 },
+      silent,
+    );
+    try {
+      const { client: c, roomId } = await joinNewRoom(impatient.url);
+      expect(await call(c, 'stroke:commit', { stroke: stroke('u0') })).toEqual({ ok: true, revision: 1 });
+      // The restart drops every pooled connection, so during the pause the commit needs a new one, whose
+      // handshake goes unanswered (an idle pooled connection would just wait for the server to resume).
+      await stack.postgres.restart();
+      let resumed = false;
+      const pause = stack.postgres.pause(6000).then(() => {
+        resumed = true;
+      });
+      // The client's outbox, by hand: the same stroke again after every retryable answer, until it is acknowledged.
+      const codes: (ErrorCode | 'ok')[] = [];
+      let revision: number | null = null;
+      for (let attempt = 0; revision === null && attempt < 30; attempt++) {
+        const ack = await call(c, 'stroke:commit', { stroke: stroke('u1', 4) });
+        codes.push(ack.ok ? 'ok' : ack.error.code);
+        if (ack.ok) revision = ack.revision;
+        else if (ack.error.code !== 'UNAVAILABLE') break;
+        else await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await pause;
+      expect(resumed).toBe(true);
+      expect(codes.filter((code) => code === 'UNAVAILABLE').length).toBeGreaterThan(0);
+      expect(codes.filter((code) => code !== 'UNAVAILABLE' && code !== 'ok')).toEqual([]);
+      expect(codes.at(-1)).toBe('ok');
+      expect(revision).toBe(2);
+      // Once: in Postgres a single time, and a further resend is recognized as delivered.
+      const db = new pg.Client({ connectionString: stack.databaseUrl });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ n: string }>(
+          'SELECT count(*) AS n FROM strokes s JOIN rooms r ON s.drawing_id = r.current_drawing_id WHERE r.id = $1 AND s.stroke_id = $2',
+          [roomId, 'u1'],
+        );
+        expect(Number(rows[0]?.n)).toBe(1);
+      } finally {
+        await db.end();
+      }
+      const again = await call(c, 'stroke:commit', { stroke: stroke('u1', 4) });
+      expect(again.ok ? 'ok' : again.error.code).toBe('DUPLICATE_STROKE');
+      expect((await recognition(roomId)).revision).toBe(2);
+    } finally {
+      await impatient.close();
+    }
   });
 });

@@ -8,7 +8,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { digitDrawing, LIMITS, numberDrawing, SAVED_DRAWING_FORMAT, type Stroke } from '@inkling/protocol';
+import { digitDrawing, LIMITS, numberDrawing, type Prediction, redisKeys, SAVED_DRAWING_FORMAT, type Stroke } from '@inkling/protocol';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drawWithMouse, drawWithTouch, enterRoom, launchBrowser, screenshot, waitForInk } from './support/browser.js';
@@ -130,6 +132,60 @@ async function axeViolations(page: Page): Promise<{ id: string; impact: string; 
   });
 }
 
+const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 } as const;
+
+/** Board pixels drawn exactly in `color` (an rgb() string), opaque: one person's ink. */
+function pixelsOf(page: Page, color: string): Promise<number> {
+  const rgb = color.match(/\d+/g)?.map(Number) ?? [];
+  return page.evaluate(([r, g, b]) => {
+    const c = document.querySelector('[data-testid=board]') as HTMLCanvasElement;
+    const data = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3] === 255 && data[i] === r && data[i + 1] === g && data[i + 2] === b) n++;
+    return n;
+  }, rgb);
+}
+
+/** Inked board pixels between x0 and x1 (board units). */
+function inkBetween(page: Page, x0: number, x1: number): Promise<number> {
+  return page.evaluate(
+    ([a, b]) => {
+      const c = document.querySelector('[data-testid=board]') as HTMLCanvasElement;
+      const from = Math.floor((a ?? 0) * c.width);
+      const to = Math.ceil((b ?? 1) * c.width);
+      const data = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(from, 0, to - from, c.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) n++;
+      return n;
+    },
+    [x0, x1],
+  );
+}
+
+/** Polls `read` until `ok` holds for its value. */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A horizontal swipe across the whole board at height `y`. */
+const swipe = (y: number): Stroke[] => [
+  { id: 'swipe', points: Array.from({ length: 40 }, (_, i) => [0.02 + (i * 0.96) / 39, y, i * 8] as [number, number, number]) },
+];
+
+const savedFile = (name: string, strokes: readonly Stroke[]) => ({
+  name,
+  mimeType: 'application/json',
+  buffer: Buffer.from(JSON.stringify({ format: SAVED_DRAWING_FORMAT, version: 1, savedAt: new Date().toISOString(), strokes })),
+});
+
+const focusedTestId = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+
 describe('room page on every screen', () => {
   let stack: Stack;
   let browser: Browser;
@@ -204,6 +260,21 @@ describe('room page on every screen', () => {
           timeout: 30_000,
         });
       }
+      // The tools and dialogs at this size: the eraser on, a drawing from the history open.
+      await page.getByTestId('eraser').click();
+      expect(await page.getByTestId('eraser').getAttribute('aria-pressed')).toBe('true');
+      expectFits(await layout(page), `${size.name}, eraser on`);
+      await screenshot(page, `ui-${size.name}-eraser-on`);
+      await page.getByTestId('eraser').click();
+      await page.getByTestId('history-item').first().click();
+      await page.getByTestId('history-draw-again').waitFor();
+      await page.waitForFunction(() => {
+        const img = document.querySelector<HTMLImageElement>('[data-testid=history-detail] img');
+        return !!img && img.complete && img.naturalWidth > 0;
+      });
+      await screenshot(page, `ui-${size.name}-history-detail`);
+      await page.keyboard.press('Escape');
+      await page.getByTestId('history-detail').waitFor({ state: 'detached' });
     }, 180_000);
   }
 
@@ -393,6 +464,7 @@ describe('room page on every screen', () => {
       'clear',
       'save',
       'load',
+      'eraser',
       'label-input',
       'preview-toggle',
     ]) {
@@ -421,6 +493,306 @@ describe('room page on every screen', () => {
     await page.keyboard.press('Escape');
     await detail.waitFor({ state: 'detached' });
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('history-item');
+  }, 90_000);
+
+  it("eraser: takes your own strokes off for everyone, never someone else's; Undo brings them back, Redo erases again; pointers carry names", async () => {
+    const ada = await newPage();
+    const grace = await newPage(PHONE);
+    await enterRoom(ada, stack.gateway.url, 'Ada');
+    await enterRoom(grace, await ada.getByTestId('share-link').inputValue(), 'Grace');
+    await ada.waitForFunction(() => document.querySelectorAll('[data-testid=members] li').length === 2);
+    const colorOf = (page: Page, name: string) =>
+      page
+        .locator('[data-testid=members] li', { hasText: name })
+        .getByTestId('member-color')
+        .evaluate((el) => getComputedStyle(el).backgroundColor);
+    const adaColor = await colorOf(grace, 'Ada');
+    const graceColor = await colorOf(ada, 'Grace');
+    await drawWithMouse(ada, digitDrawing(1, { x: 0.05, y: 0.2, size: 0.6 }, 'a'));
+    await drawWithTouch(grace, digitDrawing(1, { x: 0.45, y: 0.2, size: 0.6 }, 'g'));
+    for (const page of [ada, grace]) {
+      await until(
+        () => pixelsOf(page, adaColor),
+        (n) => n > 50,
+        "Ada's 1 on the board",
+      );
+      await until(
+        () => pixelsOf(page, graceColor),
+        (n) => n > 50,
+        "Grace's 1 on the board",
+      );
+    }
+
+    // Ada takes the eraser from the keyboard and sweeps across both strokes: only hers goes, for both.
+    await ada.keyboard.press('e');
+    expect(await ada.getByTestId('eraser').getAttribute('aria-pressed')).toBe('true');
+    const box = (await ada.getByTestId('board').boundingBox()) as Rect;
+    await ada.mouse.move(box.x + 0.02 * box.width, box.y + 0.6 * box.height);
+    await ada.mouse.down();
+    for (let i = 1; i <= 10; i++) await ada.mouse.move(box.x + (0.02 + i * 0.04) * box.width, box.y + 0.6 * box.height);
+    // Touched, not yet erased: faded until the pointer lifts.
+    await until(
+      () => pixelsOf(ada, adaColor),
+      (n) => n === 0,
+      "Ada's touched 1 faded",
+    );
+    expect(await pixelsOf(grace, adaColor)).toBeGreaterThan(50);
+    await screenshot(ada, 'ui-laptop-eraser-touching');
+    for (let i = 11; i <= 24; i++) await ada.mouse.move(box.x + (0.02 + i * 0.04) * box.width, box.y + 0.6 * box.height);
+    await ada.mouse.up();
+    for (const page of [ada, grace]) {
+      await until(
+        () => pixelsOf(page, adaColor),
+        (n) => n === 0,
+        "Ada's erased 1",
+      );
+      expect(await pixelsOf(page, graceColor)).toBeGreaterThan(50);
+    }
+    await screenshot(ada, 'ui-laptop-eraser-erased');
+    expect(await ada.getByTestId('notice').count()).toBe(0);
+
+    // Undo brings the erased stroke back for everyone; Redo erases it again; Undo once more.
+    await ada.keyboard.press('Control+z');
+    await until(
+      () => pixelsOf(grace, adaColor),
+      (n) => n > 50,
+      'undone erase',
+    );
+    await ada.keyboard.press('Control+Shift+z');
+    await until(
+      () => pixelsOf(grace, adaColor),
+      (n) => n === 0,
+      'redone erase',
+    );
+    await ada.getByTestId('undo').click();
+    await until(
+      () => pixelsOf(grace, adaColor),
+      (n) => n > 50,
+      'undone again',
+    );
+
+    // Grace erases with her finger across both: only hers goes.
+    await grace.getByTestId('eraser').tap();
+    await drawWithTouch(grace, swipe(0.6));
+    for (const page of [ada, grace]) {
+      await until(
+        () => pixelsOf(page, graceColor),
+        (n) => n === 0,
+        "Grace's erased 1",
+      );
+      expect(await pixelsOf(page, adaColor)).toBeGreaterThan(50);
+    }
+    await screenshot(grace, 'ui-phone-eraser-erased');
+
+    // Ada's pointer hovering over the board shows on Grace's board with her name, in her colour.
+    await ada.keyboard.press('e');
+    expect(await ada.getByTestId('eraser').getAttribute('aria-pressed')).toBe('false');
+    await ada.mouse.move(box.x + 0.5 * box.width, box.y + 0.3 * box.height);
+    await ada.mouse.move(box.x + 0.55 * box.width, box.y + 0.35 * box.height, { steps: 3 });
+    const pointer = grace.getByTestId('pointer-tag');
+    await pointer.waitFor();
+    expect(await pointer.textContent()).toBe('Ada');
+    expect(await pointer.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(adaColor);
+    await screenshot(grace, 'ui-phone-presence-pointer');
+    // Off the board: the marker goes.
+    await ada.mouse.move(box.x + box.width + 40, box.y + 10);
+    await pointer.waitFor({ state: 'detached' });
+  }, 90_000);
+
+  it('the eraser from the keyboard: E, Tab to the board, arrows choose one of your strokes, Enter erases it', async () => {
+    const page = await newPage();
+    await enterRoom(page, stack.gateway.url, 'Keys');
+    await drawWithMouse(page, digitDrawing(4, { x: 0.2, y: 0.2, size: 0.6 }));
+    await settledPrediction(page, 1);
+    const full = await inkBetween(page, 0, 1);
+    await page.keyboard.press('e');
+    // The board joins the Tab order with the eraser on (right after the page's header).
+    await page.getByTestId('eraser').focus();
+    await page.keyboard.press('Shift+Tab');
+    for (let i = 0; i < 10 && (await focusedTestId(page)) !== 'board'; i++) await page.keyboard.press('Shift+Tab');
+    expect(await focusedTestId(page)).toBe('board');
+    await page.keyboard.press('ArrowRight');
+    await page.getByTestId('eraser-choice').waitFor();
+    await screenshot(page, 'ui-laptop-eraser-keyboard-choice');
+    const violations = await axeViolations(page);
+    expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
+    await page.keyboard.press('Enter');
+    const half = await until(
+      () => inkBetween(page, 0, 1),
+      (n) => n < full * 0.9,
+      'one stroke erased',
+    );
+    expect(half).toBeGreaterThan(0);
+    // Enter was the eraser's, not Recognize's; the page stays as it was otherwise.
+    expect(await page.getByTestId('notice').count()).toBe(0);
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Backspace');
+    await until(
+      () => inkBetween(page, 0, 1),
+      (n) => n === 0,
+      'both strokes erased',
+    );
+    await page.keyboard.press('Control+z');
+    await until(
+      () => inkBetween(page, 0, 1),
+      (n) => n > 0,
+      'the last erase undone',
+    );
+  }, 60_000);
+
+  it('Load asks whether to replace the board or add to it; Escape changes nothing', async () => {
+    const page = await newPage();
+    await enterRoom(page, stack.gateway.url, 'Loader');
+    await drawWithMouse(page, digitDrawing(1, { x: 0.02, y: 0.2, size: 0.5 }));
+    await until(
+      () => inkBetween(page, 0, 0.4),
+      (n) => n > 50,
+      'the 1 on the left',
+    );
+    const seven = digitDrawing(7, { x: 0.55, y: 0.2, size: 0.5 }, 'f');
+    const choice = page.getByTestId('load-choice');
+
+    await page.getByTestId('load-file').setInputFiles(savedFile('seven.json', seven));
+    await choice.waitFor();
+    expect(await focusedTestId(page)).toBe('load-replace');
+    await screenshot(page, 'ui-laptop-load-choice');
+    const violations = await axeViolations(page);
+    expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
+    await page.keyboard.press('Escape');
+    await choice.waitFor({ state: 'detached' });
+    expect(await inkBetween(page, 0.5, 1)).toBe(0);
+
+    await page.getByTestId('load-file').setInputFiles(savedFile('seven.json', seven));
+    await page.getByTestId('load-add').click();
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=notice]')?.textContent?.includes('Added seven.json to the board.'),
+    );
+    await until(
+      () => inkBetween(page, 0.5, 1),
+      (n) => n > 50,
+      'the 7 added on the right',
+    );
+    expect(await inkBetween(page, 0, 0.4)).toBeGreaterThan(50);
+    await settledPrediction(page, 2);
+
+    const before = await page.getByTestId('history-item').count();
+    await page.getByTestId('load-file').setInputFiles(savedFile('seven.json', seven));
+    await page.getByTestId('load-replace').click();
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=notice]')?.textContent?.includes('the previous drawing is in the history'),
+    );
+    await until(
+      () => inkBetween(page, 0, 0.4),
+      (n) => n === 0,
+      'the 1 gone with the replaced board',
+    );
+    expect(await inkBetween(page, 0.5, 1)).toBeGreaterThan(50);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=history-item]').length === n + 1, before);
+    await screenshot(page, 'ui-laptop-load-replaced');
+  }, 60_000);
+
+  it('History on a phone: "Not a digit" read as such, Draw again puts a drawing back, Delete asks and says what happens to labels', async () => {
+    const page = await newPage(PHONE);
+    await enterRoom(page, stack.gateway.url, 'Historian');
+    const roomId = new URL(await page.getByTestId('share-link').inputValue()).searchParams.get('room') ?? '';
+    await drawWithTouch(page, digitDrawing(1, { x: 0.02, y: 0.2, size: 0.5 }));
+    await settledPrediction(page, 1);
+
+    // A reading of "not a digit" for the board (as a model with that class publishes it) reads as such in
+    // the room, and the live region says so in two words.
+    const notDigit = {
+      digit: 1,
+      confidence: 0.1,
+      probabilities: Array(10).fill(0.1),
+      box: { x: 0, y: 0, width: 1, height: 1 },
+      strokeIds: [],
+      notDigit: true,
+      notDigitProbability: 0.9,
+    };
+    const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
+    const redis = new Redis(stack.redisUrl);
+    try {
+      const room = (await pool.query('SELECT revision, current_drawing_id FROM rooms WHERE id = $1', [roomId])).rows[0];
+      const prediction: Prediction = {
+        roomId,
+        drawingId: Number(room.current_drawing_id),
+        revision: room.revision,
+        text: '',
+        digits: [notDigit],
+        notDigit: true,
+        confidence: 0.1,
+        lowConfidence: true,
+        modelVersion: 'test',
+        latencyMs: 1,
+        inferenceMs: 1,
+      };
+      await redis.publish(redisKeys(stack.prefix).predictions, JSON.stringify(prediction));
+      await page.getByTestId('not-digit').waitFor();
+      await page.waitForFunction(() => document.querySelector('[data-testid=announcement]')?.textContent === 'Not a digit.');
+      expect(await page.getByTestId('recognized').count()).toBe(0);
+      await screenshot(page, 'ui-phone-not-digit');
+    } finally {
+      redis.disconnect();
+    }
+    // Buttons are clicked: in headless Chromium the first emulated tap after a CDP touch stroke is swallowed.
+    await page.getByTestId('clear').click();
+    await waitForInk(page, false);
+    await page.getByTestId('history-item').first().waitFor();
+
+    // A stored reading of "not a digit" for the archived drawing (as a model with that class stores it).
+    try {
+      await pool.query(
+        `INSERT INTO predictions (room_id, drawing_id, revision, text, confidence, low_confidence, digits, model_version, latency_ms, inference_ms)
+         SELECT $1, d.id, d.final_revision, '', 0.9, false, $2::jsonb, 'test', 1, 1 FROM drawings d WHERE d.room_id = $1 AND d.archived_at IS NOT NULL`,
+        [roomId, JSON.stringify([notDigit])],
+      );
+    } finally {
+      await pool.end();
+    }
+    await page.getByLabel('Refresh history').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=history-reading]')?.textContent === 'Not a digit');
+    await page.getByTestId('history-item').first().click();
+    const detail = page.getByTestId('history-detail');
+    await detail.waitFor();
+    expect(await detail.textContent()).toContain('Read as Not a digit');
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('[data-testid=history-detail] img');
+      return !!img && img.complete && img.naturalWidth > 0;
+    });
+    await screenshot(page, 'ui-phone-history-not-digit');
+
+    // Draw again: the drawing is back on the (empty) board.
+    await detail.getByTestId('history-draw-again').click();
+    await detail.waitFor({ state: 'detached' });
+    await until(
+      () => inkBetween(page, 0, 0.4),
+      (n) => n > 50,
+      'the drawing back on the board',
+    );
+    await page.waitForFunction(() => document.querySelector('[data-testid=notice]')?.textContent?.includes('is on the board again'));
+    await screenshot(page, 'ui-phone-history-drawn-again');
+
+    // Clear it again (a second entry), then delete the newest entry: asked first, with what happens to labels.
+    await page.getByTestId('clear').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=history-item]').length === 2);
+    await page.getByTestId('history-item').first().focus();
+    await page.keyboard.press('Enter');
+    await detail.waitFor();
+    await detail.getByTestId('history-delete').focus();
+    await page.keyboard.press('Enter');
+    const confirm = detail.getByTestId('history-delete-confirm');
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain('labels are deleted with it and no longer count for retraining');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Keep it');
+    await screenshot(page, 'ui-phone-history-delete-confirm');
+    const violations = await axeViolations(page);
+    expect(violations, JSON.stringify(violations, null, 1)).toEqual([]);
+    await confirm.getByTestId('history-delete-yes').click();
+    await detail.waitFor({ state: 'detached' });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=history-item]').length === 1);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Refresh history');
+    await page.waitForFunction(() => document.querySelector('[data-testid=notice]')?.textContent?.includes('was deleted'));
+    await screenshot(page, 'ui-phone-history-deleted');
   }, 90_000);
 
   it('a refusal reads as a sentence, with the technical detail behind a disclosure', async () => {

@@ -208,6 +208,18 @@ describe('security headers', () => {
       await res.arrayBuffer();
     }
     expect((await fetch(`${base}/`)).headers.get('content-type')).toContain('text/html');
+    // Refusals are hardened like everything else: another origin's request…
+    const foreign = await fetch(`${base}/api/rooms/${victim.roomId}/history`, { headers: { origin: EVIL } });
+    expect(foreign.status).toBe(403);
+    expectHardened(foreign.headers, 'a foreign origin');
+    // …and a URL Fastify cannot decode, answered before any hook: a page-less policy (nothing loads, no framing).
+    const undecodable = await rawGet(base, '/api/rooms/%E0%A4%A/history');
+    expect(undecodable.status).toBe(400);
+    expect(JSON.parse(undecodable.body)).toMatchObject({ error: { code: 'BAD_URL' } });
+    expect(undecodable.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(undecodable.headers['x-content-type-options']).toBe('nosniff');
+    expect(undecodable.headers['referrer-policy']).toBe('no-referrer');
+    expect(undecodable.headers['x-frame-options']).toBe('DENY');
     // Socket.IO's own HTTP answers (polling transport) are hardened too.
     const polling = await rawGet(base, '/socket.io/?EIO=4&transport=polling');
     expect(polling.status).toBe(200);
@@ -343,13 +355,24 @@ describe('internal endpoints', () => {
     expect(csrf.status).toBe(403);
   });
 
-  it('in production without ADMIN_TOKEN or SESSION_SECRET the gateway refuses to start or to serve admin routes', async () => {
+  it('in production without ADMIN_TOKEN or SESSION_SECRET, or with the example placeholders, the gateway refuses to start or to serve admin routes', async () => {
     await expect(
       startGateway(
         { DATABASE_URL: stack.databaseUrl, REDIS_URL: stack.redisUrl, NODE_ENV: 'production', PORT: 0, METRICS_PORT: 0 },
         pino({ level: 'silent' }),
       ),
     ).rejects.toThrow(/SESSION_SECRET/);
+    // Nor with the example configuration's placeholders left in place.
+    const placeholders = {
+      SESSION_SECRET: 'change-me-to-a-long-random-secret-of-32-or-more-characters',
+      ADMIN_TOKEN: 'change-me-to-a-long-random-token',
+    };
+    await expect(
+      startGateway(
+        { DATABASE_URL: stack.databaseUrl, REDIS_URL: stack.redisUrl, NODE_ENV: 'production', PORT: 0, METRICS_PORT: 0, ...placeholders },
+        pino({ level: 'silent' }),
+      ),
+    ).rejects.toThrow(/SESSION_SECRET is still the example's placeholder[\s\S]*ADMIN_TOKEN is still/);
     const g = await startGateway(
       {
         DATABASE_URL: stack.databaseUrl,

@@ -7,6 +7,9 @@ const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default
 /** An optional setting where an empty value (`NAME=` in an env file) means unset. */
 const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
+/** How the example configuration (infra/inkling.env) marks values that must be replaced. */
+const PLACEHOLDER_PREFIX = 'change-me';
+
 export const GatewayConfigSchema = ServiceEnvSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
@@ -84,6 +87,15 @@ export const GatewayConfigSchema = ServiceEnvSchema.extend({
         path: ['SESSION_SECRET'],
         message: 'SESSION_SECRET is required in production (32+ random characters)',
       });
+    // The placeholders of infra/inkling.env would let anyone forge tokens or reach the admin API.
+    if (c.NODE_ENV === 'production')
+      for (const name of ['SESSION_SECRET', 'ADMIN_TOKEN'] as const)
+        if (c[name]?.startsWith(PLACEHOLDER_PREFIX))
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `${name} is still the example's placeholder; set it to a long random value (e.g. openssl rand -hex 32)`,
+          });
   });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;

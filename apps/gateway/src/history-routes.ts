@@ -66,6 +66,23 @@ export const historyRoutes: FastifyPluginAsync<HistoryRoutesOptions> = async (ap
     },
   );
 
+  api.delete(
+    '/:roomId/drawings/:drawingId',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary:
+          "Deletes an archived drawing of the room for good, with its predictions and labels (its labels no longer count for retraining); 404 for the drawing on the board or another room's",
+        params: DrawingParamsSchema,
+        response: { 204: z.null().describe('deleted'), ...errors },
+      },
+    },
+    async (req, reply) => {
+      if (!(await history.deleteArchived(req.params.roomId, req.params.drawingId))) throw drawingNotFound();
+      return reply.code(204).send(null);
+    },
+  );
+
   api.get(
     '/:roomId/drawings/:drawingId.png',
     {

@@ -79,18 +79,19 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   // Responses are the server's own data, typed by the schemas; they are documented, not re-validated.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
-  // A browser page of another origin gets nothing: no CORS headers, and its requests are refused. (Answered
-  // here rather than thrown, so plugins with their own error handler, like the queue dashboard, cannot turn it into a 500.)
-  app.addHook('onRequest', async (req, reply) => {
-    if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins))
-      return sendError(reply, new HttpError(403, 'ORIGIN_NOT_ALLOWED', 'requests from this origin are not allowed (see ALLOWED_ORIGINS)'));
-  });
   await app.register(fastifyHelmet, {
     global: true,
     contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
     // The room id in the page address is the key to the room: never send it to another site.
     referrerPolicy: { policy: 'no-referrer' },
     frameguard: { action: 'deny' },
+  });
+  // A browser page of another origin gets nothing: no CORS headers, and its requests are refused. (Answered
+  // here rather than thrown, so plugins with their own error handler, like the queue dashboard, cannot turn it into a 500;
+  // after helmet's hook, so that the refusal carries the security headers too.)
+  app.addHook('onRequest', async (req, reply) => {
+    if (!originAllowed(req.headers.origin, req.headers.host, opts.allowedOrigins))
+      return sendError(reply, new HttpError(403, 'ORIGIN_NOT_ALLOWED', 'requests from this origin are not allowed (see ALLOWED_ORIGINS)'));
   });
   await app.register(fastifyCors, { origin: opts.allowedOrigins.length > 0 ? [...opts.allowedOrigins] : false });
   await app.register(fastifyCookie);

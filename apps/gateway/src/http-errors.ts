@@ -6,6 +6,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { RenderBusyError } from './png-renderer.js';
+import { BARE_SECURITY_HEADERS } from './security-headers.js';
 
 export class HttpError extends Error {
   constructor(
@@ -66,6 +67,8 @@ export function toHttpError(err: unknown, log: Logger): HttpError {
 }
 
 export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
+  // Errors answered before helmet's hook (an undecodable URL) still carry the security headers.
+  for (const [name, value] of Object.entries(BARE_SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
   return reply
     .code(err.status)
     .header('cache-control', 'no-store')

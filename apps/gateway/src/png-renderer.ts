@@ -32,9 +32,13 @@ export interface PngRendererOptions {
   onRendered?: (ms: number) => void;
 }
 
-/** Worker threads run TypeScript like the main thread: through tsx, loaded explicitly (tests run without it). */
+/** Whether this module runs from the built bundle (dist/*.js) rather than the TypeScript sources. */
+const compiled = !import.meta.url.endsWith('.ts');
+
+/** From the sources, worker threads run TypeScript like the main thread: through tsx, loaded explicitly (tests run without it). */
 function workerExecArgv(): string[] {
-  if (process.execArgv.some((a) => a.includes('tsx'))) return process.execArgv;
+  // The built bundle starts png-worker.js as it is; the sources need tsx in the thread.
+  if (compiled || process.execArgv.some((a) => a.includes('tsx'))) return process.execArgv;
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return [...process.execArgv, '--import', tsx];
 }
@@ -64,7 +68,7 @@ export class PngRenderer {
     this.onRendered = options.onRendered ?? (() => undefined);
     this.threads = options.threads;
     this.pool = new Piscina<PngTask, Uint8Array>({
-      filename: new URL('./png-worker.ts', import.meta.url).href,
+      filename: new URL(compiled ? './png-worker.js' : './png-worker.ts', import.meta.url).href,
       minThreads: 0,
       maxThreads: options.threads,
       idleTimeout: 30_000,

@@ -62,6 +62,32 @@ export function renderCost(segments: readonly (readonly number[])[], penPx: numb
   return cost;
 }
 
+/** Smallest size a picture is drawn at before being scaled up. */
+const MIN_DRAW_PX = 8;
+
+/**
+ * Pixels square at which `strokes` are drawn for a `sizePx` picture: the largest size whose cost is within
+ * `maxCost` (the cost grows with the size, but not as its square: every segment costs at least the pen's
+ * footprint, so the size is searched, not computed). Never below MIN_DRAW_PX, where the heaviest legal board
+ * (40,000 points zig-zagging across the board) costs about 2.2 M.
+ */
+export function drawingSize(strokes: readonly DrawnStroke[], sizePx: number, maxCost = MAX_RENDER_COST): number {
+  if (drawingCost(strokes, sizePx) <= maxCost) return sizePx;
+  let fits = MIN_DRAW_PX;
+  let tooBig = sizePx;
+  while (tooBig - fits > 1) {
+    const mid = Math.floor((fits + tooBig) / 2);
+    if (drawingCost(strokes, mid) <= maxCost) fits = mid;
+    else tooBig = mid;
+  }
+  return fits;
+}
+
+/** Cost of drawing `strokes` at `drawPx` pixels square (see renderCost). */
+export function drawingCost(strokes: readonly DrawnStroke[], drawPx: number): number {
+  return renderCost(strokeSegments(strokes, drawPx), penWidthPx(drawPx));
+}
+
 /** Scales a square coverage image to `to` pixels (bilinear). */
 function upscale(image: Float32Array, from: number, to: number): Float32Array {
   const out = new Float32Array(to * to);
@@ -86,13 +112,11 @@ function upscale(image: Float32Array, from: number, to: number): Float32Array {
 
 /**
  * A picture of the board: strokes in board units drawn black on white at `sizePx` pixels square. A board
- * that would cost more than `maxCost` to draw at that size is drawn smaller (the cost falls with the
- * square of the size) and scaled up, so no picture costs more than about `maxCost` pixel visits.
+ * that would cost more than `maxCost` to draw at that size is drawn smaller (see drawingSize) and scaled up,
+ * so no picture costs more than about `maxCost` pixel visits.
  */
 export function renderDrawingPng(strokes: readonly DrawnStroke[], sizePx: number, maxCost = MAX_RENDER_COST): Buffer {
-  let drawPx = sizePx;
-  const cost = renderCost(strokeSegments(strokes, sizePx), penWidthPx(sizePx));
-  if (cost > maxCost) drawPx = Math.max(8, Math.floor(sizePx * Math.sqrt(maxCost / cost)));
+  const drawPx = drawingSize(strokes, sizePx, maxCost);
   let ink = rasterizeSegments(strokeSegments(strokes, drawPx), drawPx, penWidthPx(drawPx));
   if (drawPx !== sizePx) ink = upscale(ink, drawPx, sizePx);
   const grey = new Uint8Array(ink.length);

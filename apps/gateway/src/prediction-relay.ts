@@ -2,15 +2,20 @@
  * Delivers predictions published by workers (one Redis channel for the deployment) to the sockets of each
  * room on this gateway. Workers publish in revision order per room (compare-and-set in Redis), and Redis
  * keeps that order on the channel.
+ *
+ * Messages are not validated again here: only the project's own workers publish on this channel, and they
+ * build each prediction from the model's output and the board they read (the payloads clients sent were
+ * validated when they came in). A message that is not JSON or names no room is dropped.
  */
 
 import {
   type ClientToServerEvents,
   type InterServerEvents,
-  PredictionSchema,
   redisKeys,
   type ServerToClientEvents,
   type SocketData,
+  type TracedPrediction,
+  traceHop,
 } from '@inkling/protocol';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -27,21 +32,21 @@ export async function startPredictionRelay(
   const channel = redisKeys(prefix).predictions;
   subscriber.on('message', (ch: string, message: string) => {
     if (ch !== channel) return;
-    let json: unknown;
+    let prediction: TracedPrediction;
     try {
-      json = JSON.parse(message);
+      prediction = JSON.parse(message) as TracedPrediction;
     } catch {
       log.warn({ channel }, 'dropping a prediction message that is not JSON');
       return;
     }
-    const parsed = PredictionSchema.safeParse(json);
-    if (!parsed.success) {
-      log.warn({ issue: parsed.error.issues[0] }, 'dropping an invalid prediction message');
+    if (typeof prediction?.roomId !== 'string') {
+      log.warn({ channel }, 'dropping a prediction message without a room');
       return;
     }
+    traceHop(prediction.trace, 'emitted');
     metrics.predictionsRelayed.inc();
-    metrics.predictionLatency.observe(parsed.data.latencyMs / 1000);
-    io.local.to(parsed.data.roomId).emit('prediction', parsed.data);
+    metrics.predictionLatency.observe(prediction.latencyMs / 1000);
+    io.local.to(prediction.roomId).emit('prediction', prediction);
   });
   await subscriber.subscribe(channel);
 }

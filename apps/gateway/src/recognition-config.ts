@@ -9,4 +9,12 @@ export const RecognitionEnvSchema = z.object({
   RECOGNIZE_WINDOW_MS: z.coerce.number().int().min(100).default(10_000),
   /** Fault injection for tests and `npm run chaos`: delay between a commit and its recognition request (0 = off). */
   FAULT_ENQUEUE_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /**
+   * Carry hop times (accepted → committed → … → emitted) in recognition jobs and published predictions, for
+   * `npm run bench:load`'s hop table (see packages/protocol/src/pipeline-trace.ts). Off by default.
+   */
+  PIPELINE_TRACE: z
+    .union([z.boolean(), z.enum(['0', '1', 'true', 'false'])])
+    .default(false)
+    .transform((v) => v === true || v === '1' || v === 'true'),
 });

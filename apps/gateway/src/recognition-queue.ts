@@ -5,7 +5,8 @@
  * the decision to add a job and cleared by the worker that takes it, turns later requests into no-ops.
  *
  * Requests never hold up an acknowledgement: they wait here, one entry per room, and leave in batches (all
- * rooms asked for in one event-loop turn, or while the previous batch was being added, travel as one job).
+ * rooms asked for in one event-loop turn travel as one job). Up to `MAX_BATCHES_IN_FLIGHT` batches are
+ * being added at once, so a request never waits for an earlier batch's round trips to Redis.
  * If Redis is down they stay here (still one per room) and leave when it is back; if this process dies
  * first, the reconciler finds the rooms in Postgres (their revision is ahead of their recognized one).
  */
@@ -13,15 +14,19 @@
 import { randomBytes } from 'node:crypto';
 import {
   type BoardRevision,
+  defineScript,
   InklingError,
   MAX_BOARDS_PER_JOB,
   PENDING_TTL_MS,
+  type PipelineTrace,
   RECOGNITION_JOB_OPTIONS,
   RECOGNITION_QUEUE,
   type RecognitionJobData,
   type RecognitionJobName,
   type RecognitionJobResult,
   redisKeys,
+  type ScriptCall,
+  traceHop,
 } from '@inkling/protocol';
 import type { RecognitionStore } from '@inkling/store';
 import { Queue } from 'bullmq';
@@ -33,9 +38,9 @@ import type { RecognitionMetrics } from './recognition-metrics.js';
  * Marks rooms as pending. KEYS: per room its pending, explicit, recognize-window, latest-revision and
  * waiting-since keys. ARGV: batch token, marker expiry (ms), rate window (ms), explicit requests allowed per
  * window, then per room '1' if explicit, its revision and acceptance time. Returns per room 1 (newly
- * pending: put it in the job), 0 (a job for it waits or runs; that job's worker sees the raised latest
- * revision and asks again, from the recorded waiting-since time) or -1 (explicit request refused by the rate
- * limit). A marker holding this batch's token counts as new, so a batch resent after a lost reply still gets
+ * pending: put it in the job), 2 (the same, for an explicit request: the job says so), 0 (a job for it waits
+ * or runs; that job's worker sees the raised latest revision, or the explicit key set here, and asks again,
+ * from the recorded waiting-since time) or -1 (explicit request refused by the rate limit). A marker holding this batch's token counts as new, so a batch resent after a lost reply still gets
  * its job.
  */
 const MARK_SCRIPT = `
@@ -44,22 +49,30 @@ for i = 1, #KEYS / 5 do
   local pending, explicit, window, latest, since = KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1], KEYS[5 * i]
   local revision = tonumber(ARGV[3 + 3 * i])
   if revision > tonumber(redis.call('GET', latest) or '-1') then redis.call('SET', latest, revision, 'EX', 86400) end
+  local asked = ARGV[2 + 3 * i] == '1'
   local refused = false
-  if ARGV[2 + 3 * i] == '1' then
+  if asked then
     local count = redis.call('INCR', window)
     if count == 1 then redis.call('PEXPIRE', window, ARGV[3]) end
-    if count > tonumber(ARGV[4]) then refused = true else redis.call('SET', explicit, '1', 'PX', ARGV[2]) end
+    refused = count > tonumber(ARGV[4])
   end
   if refused then
     out[i] = -1
   elseif redis.call('SET', pending, ARGV[1], 'NX', 'PX', ARGV[2]) or redis.call('GET', pending) == ARGV[1] then
-    out[i] = 1
+    out[i] = asked and 2 or 1
   else
+    if asked then redis.call('SET', explicit, '1', 'PX', ARGV[2]) end
     redis.call('SET', since, ARGV[4 + 3 * i], 'NX', 'PX', ARGV[2])
     out[i] = 0
   end
 end
 return out`;
+
+/**
+ * Batches being added at once. One at a time made every request that came during a batch's two round trips
+ * (mark, add) wait for them; the per-room markers keep one job per room whatever the order of batches.
+ */
+const MAX_BATCHES_IN_FLIGHT = 4;
 
 interface Waiter {
   resolve: () => void;
@@ -71,6 +84,8 @@ interface Waiting {
   acceptedAtMs: number;
   /** Explicit Recognize requests waiting for their verdict (rate limit). */
   explicit: Waiter[];
+  /** Hop times of the first request of this entry, when tracing. */
+  trace?: PipelineTrace;
 }
 
 export interface RecognitionQueueOptions {
@@ -86,27 +101,41 @@ export interface RecognitionQueueOptions {
   pendingTtlMs?: number;
   /** Test hook: wait this long between accepting a change and queueing its request (0 = off). */
   faultEnqueueDelayMs?: number;
+  /** Carry hop times in the jobs (PIPELINE_TRACE; see pipeline-trace.ts). */
+  trace?: boolean;
 }
 
 export class RecognitionQueue {
   readonly queue: Queue<RecognitionJobData, RecognitionJobResult, RecognitionJobName>;
-  /** Auto-pipelined: marks and jobs of concurrent batches leave in one write. */
+  /** Auto-pipelined: marks of concurrent batches leave in one write. */
   readonly redis: Redis;
+  /**
+   * BullMQ's, without auto-pipelining: BullMQ defines its ~40 scripts on its connection, and ioredis copies
+   * every defined script into each auto-pipeline it makes (measured: a fifth of the queue's Redis time).
+   */
+  private readonly bullConnection: Redis;
   private readonly keys: ReturnType<typeof redisKeys>;
   private readonly waiting = new Map<string, Waiting>();
-  /** The batch being sent, if any (one at a time). */
-  private inFlight: Promise<void> | null = null;
+  /** The batches being sent. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly mark: ScriptCall<number[]>;
   private scheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   private closed = false;
+  /** Batch tokens: unique per gateway process (random) and batch (counter), without a random draw per batch. */
+  private readonly tokenPrefix = randomBytes(9).toString('base64url');
+  private batches = 0;
 
   constructor(private readonly options: RecognitionQueueOptions) {
     this.keys = redisKeys(options.prefix);
     this.redis = options.redis.duplicate({ enableAutoPipelining: true });
     this.redis.on('error', (err) => options.log.warn({ err: err.message }, 'recognition queue: redis connection error'));
+    this.mark = defineScript(this.redis, 'inklingMarkPending', MARK_SCRIPT);
+    this.bullConnection = options.redis.duplicate({ enableAutoPipelining: false });
+    this.bullConnection.on('error', (err) => options.log.warn({ err: err.message }, 'recognition queue: redis connection error'));
     this.queue = new Queue(RECOGNITION_QUEUE, {
-      connection: this.redis,
+      connection: this.bullConnection,
       prefix: options.prefix,
       defaultJobOptions: RECOGNITION_JOB_OPTIONS,
     });
@@ -123,11 +152,15 @@ export class RecognitionQueue {
     return this.waiting.size;
   }
 
-  /** Asks for recognition of the room's latest board. Returns at once; never fails. */
-  request(roomId: string, revision: number, acceptedAtMs: number): void {
+  /**
+   * Asks for recognition of the room's latest board. Returns at once; never fails. `committedAtMs` (when the
+   * change was committed, `traceNowMs()`) starts the request's trace when tracing is on.
+   */
+  request(roomId: string, revision: number, acceptedAtMs: number, committedAtMs?: number): void {
+    const trace = this.options.trace && committedAtMs !== undefined ? [acceptedAtMs, committedAtMs] : undefined;
     const delayMs = this.options.faultEnqueueDelayMs ?? 0;
-    if (delayMs > 0) setTimeout(() => this.add(roomId, revision, acceptedAtMs, null), delayMs);
-    else this.add(roomId, revision, acceptedAtMs, null);
+    if (delayMs > 0) setTimeout(() => this.add(roomId, revision, acceptedAtMs, null, trace), delayMs);
+    else this.add(roomId, revision, acceptedAtMs, null, trace);
   }
 
   /**
@@ -152,7 +185,7 @@ export class RecognitionQueue {
     return revision;
   }
 
-  private add(roomId: string, revision: number, acceptedAtMs: number, explicit: Waiter | null): void {
+  private add(roomId: string, revision: number, acceptedAtMs: number, explicit: Waiter | null, trace?: PipelineTrace): void {
     if (this.closed) {
       explicit?.reject(new InklingError('UNAVAILABLE', 'the server is shutting down'));
       return;
@@ -164,14 +197,14 @@ export class RecognitionQueue {
       if (explicit) entry.explicit.push(explicit);
       this.options.metrics.requests.inc({ outcome: 'coalesced' });
     } else {
-      this.waiting.set(roomId, { revision, acceptedAtMs, explicit: explicit ? [explicit] : [] });
+      this.waiting.set(roomId, { revision, acceptedAtMs, explicit: explicit ? [explicit] : [], trace });
     }
     this.schedule();
   }
 
   /** Flushes after the current event-loop turn, so everything asked for in one turn leaves together. */
   private schedule(): void {
-    if (this.scheduled || this.inFlight || this.retryTimer || this.waiting.size === 0) return;
+    if (this.closed || this.scheduled || this.inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.retryTimer || this.waiting.size === 0) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -179,19 +212,27 @@ export class RecognitionQueue {
     });
   }
 
+  /** Sends a batch (or, with every slot taken, waits for one to finish); resolves when it is done. */
   private flush(): Promise<void> {
-    if (this.inFlight) return this.inFlight;
-    if (this.waiting.size === 0) return Promise.resolve();
-    this.inFlight = this.flushBatch().finally(() => {
-      this.inFlight = null;
+    if (this.waiting.size === 0) return this.settled();
+    if (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) return Promise.race(this.inFlight);
+    const sending: Promise<void> = this.flushBatch().finally(() => {
+      this.inFlight.delete(sending);
       this.schedule();
     });
-    return this.inFlight;
+    this.inFlight.add(sending);
+    return sending;
+  }
+
+  /** Resolves when every batch being sent has finished (or failed back into the waiting list). */
+  private async settled(): Promise<void> {
+    await Promise.all(this.inFlight);
   }
 
   private async flushBatch(): Promise<void> {
     const batch: [string, Waiting][] = [];
     for (const [roomId, entry] of this.waiting) {
+      traceHop(entry.trace, 'flushed');
       batch.push([roomId, entry]);
       this.waiting.delete(roomId);
       if (batch.length === MAX_BOARDS_PER_JOB) break;
@@ -213,6 +254,7 @@ export class RecognitionQueue {
         } else this.waiting.set(roomId, entry);
       }
       const delay = Math.min(10_000, 250 * 2 ** Math.min(this.failures - 1, 6));
+      if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
         this.schedule();
@@ -222,29 +264,34 @@ export class RecognitionQueue {
 
   private async send(batch: [string, Waiting][]): Promise<void> {
     const o = this.options;
-    const token = randomBytes(9).toString('base64url');
-    const marks = (await this.redis.eval(
-      MARK_SCRIPT,
-      batch.length * 5,
-      ...batch.flatMap(([roomId]) => [
+    const token = `${this.tokenPrefix}${(this.batches++).toString(36)}`;
+    const marks = await this.mark(
+      batch.flatMap(([roomId]) => [
         this.keys.pending(roomId),
         this.keys.explicit(roomId),
         this.keys.recognizeWindow(roomId),
         this.keys.latestRevision(roomId),
         this.keys.waitingSince(roomId),
       ]),
-      token,
-      String(o.pendingTtlMs ?? PENDING_TTL_MS),
-      String(o.recognizeWindowMs),
-      String(o.recognizeLimit),
-      ...batch.flatMap(([, entry]) => [entry.explicit.length > 0 ? '1' : '0', String(entry.revision), String(entry.acceptedAtMs)]),
-    )) as number[];
+      [
+        token,
+        String(o.pendingTtlMs ?? PENDING_TTL_MS),
+        String(o.recognizeWindowMs),
+        String(o.recognizeLimit),
+        ...batch.flatMap(([, entry]) => [entry.explicit.length > 0 ? '1' : '0', String(entry.revision), String(entry.acceptedAtMs)]),
+      ],
+    );
     const boards: BoardRevision[] = [];
     batch.forEach(([roomId, entry], i) => {
-      if (marks[i] === 1) boards.push({ roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs });
+      if (marks[i] !== 1 && marks[i] !== 2) return;
+      const board: BoardRevision = { roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs };
+      if (marks[i] === 2) board.explicit = true;
+      const trace = traceHop(entry.trace, 'enqueued');
+      if (trace) board.trace = trace;
+      boards.push(board);
     });
     // The job id is the batch's: a resent add after a lost reply does not make a second job.
-    if (boards.length > 0) await this.queue.add('recognize', { boards }, { jobId: `b${token}` });
+    if (boards.length > 0) await this.queue.add('recognize', { boards }, { jobId: batchJobId(token) });
     o.metrics.requests.inc({ outcome: 'enqueued' }, boards.length);
     o.metrics.requests.inc({ outcome: 'already-pending' }, marks.filter((m) => m === 0).length);
     if (boards.length > 0) o.metrics.onEnqueued(boards.length);
@@ -272,8 +319,13 @@ export class RecognitionQueue {
       if (this.retryTimer) break;
     }
     this.closed = true;
+    // Batches still being sent finish (or fail into the waiting list) before their connection goes.
+    await this.settled();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.queue.close();
-    await this.redis.quit().catch(() => undefined);
+    await Promise.all([this.redis, this.bullConnection].map((c) => c.quit().catch(() => undefined)));
   }
 }
+
+/** The id of the job a batch adds: a room's pending marker holds the batch token, so the marker names its job. */
+export const batchJobId = (token: string): string => `b${token}`;

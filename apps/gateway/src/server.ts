@@ -30,11 +30,13 @@ import { createRecognitionMetrics } from './recognition-metrics.js';
 import { RecognitionQueue } from './recognition-queue.js';
 import { startReconciler } from './reconciler.js';
 import { startRoomExpiry } from './room-expiry.js';
+import { BARE_SECURITY_HEADERS } from './security-headers.js';
 import { persistedSecret, SessionTokens } from './session-token.js';
 import { installSocketGuards, parseTrustProxy } from './socket-guards.js';
 import { type InklingServer, registerSocketHandlers } from './socket-handlers.js';
 
 export { SessionTokens } from './session-token.js';
+export { LABELS_PER_ADDRESS_FACTOR } from './socket-handlers.js';
 
 export interface Gateway {
   io: InklingServer;
@@ -49,14 +51,6 @@ export interface Gateway {
   pngRenders: () => number;
   close: () => Promise<void>;
 }
-
-/** Security headers for Socket.IO's own HTTP responses (the polling transport), which bypass Fastify. */
-const SOCKET_HEADERS = {
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-};
 
 /** Starts a gateway from its configuration (environment-style values are parsed and validated here). */
 export async function startGateway(input: GatewayConfigInput | GatewayConfig, logger?: Logger): Promise<Gateway> {
@@ -88,6 +82,9 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
   const queueConnection = command.duplicate();
   for (const c of [command, pub, sub, predictionSub, queueConnection])
     c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  // A SUBSCRIBE sent before the connection's ready check makes ioredis fail that check (its INFO is refused in
+  // subscriber mode): the subscribers are used only once ready.
+  await Promise.all([sub, predictionSub].map((c) => (c.status === 'ready' ? undefined : new Promise((ready) => c.once('ready', ready)))));
 
   const rooms = new RoomRepository(pool);
   const history = new HistoryRepository(pool);
@@ -101,6 +98,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     recognizeLimit: config.RECOGNIZE_LIMIT_PER_ROOM,
     recognizeWindowMs: config.RECOGNIZE_WINDOW_MS,
     faultEnqueueDelayMs: config.FAULT_ENQUEUE_DELAY_MS,
+    trace: config.PIPELINE_TRACE,
   });
   recognitionMetrics.watchQueue(recognition.queue, () => recognition.backlog);
   // Read-only views of the queues for the admin API and the queue dashboard.
@@ -153,8 +151,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     ...(config.ALLOWED_ORIGINS.length > 0 ? { cors: { origin: config.ALLOWED_ORIGINS } } : {}),
     adapter: createAdapter(pub, sub, { key: `${config.REDIS_PREFIX}:socket.io` }),
   });
-  io.engine.on('initial_headers', (headers: Record<string, string>) => Object.assign(headers, SOCKET_HEADERS));
-  io.engine.on('headers', (headers: Record<string, string>) => Object.assign(headers, SOCKET_HEADERS));
+  io.engine.on('initial_headers', (headers: Record<string, string>) => Object.assign(headers, BARE_SECURITY_HEADERS));
+  io.engine.on('headers', (headers: Record<string, string>) => Object.assign(headers, BARE_SECURITY_HEADERS));
   const guards = installSocketGuards(io, {
     allowedOrigins: config.ALLOWED_ORIGINS,
     trustProxy,
@@ -171,7 +169,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     checkMs: config.GATEWAY_PEER_CHECK_MS,
     log: logger.child({ area: 'gateway:peers' }),
   });
-  registerSocketHandlers({
+  const handlers = registerSocketHandlers({
     io,
     peers,
     rooms,
@@ -195,6 +193,8 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     store: recognitionStore,
     request: (roomId, revision, acceptedAtMs) => recognition.request(roomId, revision, acceptedAtMs),
     redis: recognition.redis,
+    prefix: config.REDIS_PREFIX,
+    jobKey: (jobId) => recognition.queue.toKey(jobId),
     intervalMs: config.RECONCILE_INTERVAL_MS,
     metrics: recognitionMetrics,
     log: logger.child({ area: 'gateway:reconciler' }),
@@ -225,6 +225,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
       // Only this gateway's sockets: through the Redis adapter, the whole deployment's would be closed.
       io.local.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await handlers.settled();
       await app.close();
       await metricsServer.close();
       await png.close();

@@ -14,7 +14,8 @@ export type ExtraCode =
   | 'UNAVAILABLE'
   | 'NETWORK'
   | 'HTTP'
-  | 'INVALID_DRAWING_FILE';
+  | 'INVALID_DRAWING_FILE'
+  | 'NOT_FOUND';
 
 export interface HumanError {
   /** One sentence for the person, no jargon, says what happens next when that is known. */
@@ -34,6 +35,8 @@ const MESSAGES: Record<ErrorCode | ExtraCode, string> = {
   NOTHING_TO_UNDO: 'You have no stroke on this board to undo.',
   NOTHING_TO_REDO: 'There is nothing of yours to redo.',
   UNKNOWN_REVISION: 'That drawing cannot be labelled any more: it changed or was cleared.',
+  NOT_YOUR_STROKE: 'The eraser only removes your own strokes; that one is someone else’s.',
+  STROKE_NOT_FOUND: 'That stroke is already gone from the board. Nothing was erased.',
   RATE_LIMITED: 'That was a lot at once. Wait a moment and try again.',
   INTERNAL: 'Something went wrong on the server. Try again in a moment.',
   INVALID_TOKEN: 'Your session could not be confirmed, so you are joining again as a new visitor.',
@@ -42,6 +45,7 @@ const MESSAGES: Record<ErrorCode | ExtraCode, string> = {
   UNAVAILABLE: 'The server is busy or restarting. Trying again shortly.',
   NETWORK: 'The server did not answer. Check your connection; Inkling keeps trying.',
   HTTP: 'The server answered with an error. Try again in a moment.',
+  NOT_FOUND: 'That drawing is no longer in the history.',
   INVALID_DRAWING_FILE: 'That file cannot be loaded: it is not an Inkling drawing (.json) or a picture Inkling can read.',
 };
 

@@ -3,6 +3,8 @@
  * drawing while a live stroke of theirs arrives and for a short while after (between the two strokes of a
  * 4, say), so the indicator does not flicker.
  */
+
+import type { PointerView } from '@inkling/client';
 import type { Member, Point } from '@inkling/protocol';
 import type { LiveStroke } from './board-state.js';
 
@@ -60,6 +62,36 @@ export function penTags(
     if (!tip) continue;
     const name = members.find((m) => m.userId === l.authorId)?.name ?? 'someone';
     tags.push({ strokeId, name, color: colorOf(l.authorId), x: tip[0], y: tip[1] });
+  }
+  return tags;
+}
+
+export interface PointerTag {
+  userId: string;
+  name: string;
+  color: string;
+  x: number;
+  y: number;
+}
+
+/**
+ * One marker per other person whose pointer is over the board, with their name, in their colour; not for
+ * someone drawing right now (the tag at their pen tip already says who it is).
+ */
+export function pointerTags(
+  pointers: ReadonlyMap<string, PointerView>,
+  live: ReadonlyMap<string, LiveStroke>,
+  members: readonly Member[],
+  colorOf: (authorId: string) => string,
+  selfId: string | null,
+): PointerTag[] {
+  const drawing = new Set([...live.values()].map((l) => l.authorId));
+  const tags: PointerTag[] = [];
+  for (const [userId, p] of pointers) {
+    if (userId === selfId || drawing.has(userId)) continue;
+    const member = members.find((m) => m.userId === userId);
+    if (!member) continue;
+    tags.push({ userId, name: member.name, color: colorOf(userId), x: p.position[0], y: p.position[1] });
   }
   return tags;
 }

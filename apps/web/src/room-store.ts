@@ -5,7 +5,7 @@
  * board's resync. `state` is the client's own state made reactive, so components read it directly.
  */
 import { createInklingClient, type InklingClient, type OutboxStore, type TokenStorage } from '@inkling/client';
-import type { LabelPayload, Stroke } from '@inkling/protocol';
+import type { LabelPayload, Stroke, StrokeRef } from '@inkling/protocol';
 import { reactive } from 'vue';
 import { browserTokenStorage } from './identity.js';
 
@@ -63,7 +63,14 @@ export function createRoomStore(opts: RoomStoreOptions) {
     clear: (): Promise<number> => client.clear(),
     recognize: (): Promise<number> => client.recognize(),
     label: (payload: LabelPayload): Promise<void> => client.label(payload),
-    load: (strokes: Stroke[]): Promise<number> => client.load(strokes),
+    /** Adds strokes to the board, or with `replace` puts them on a fresh one (the old drawing goes to the history). */
+    load: (strokes: Stroke[], options: { replace?: boolean } = {}): Promise<number> => client.load(strokes, options),
+    /** The eraser: takes these strokes of ours off the board (one undo step). */
+    erase: (strokes: StrokeRef[]): Promise<number> => client.erase(strokes),
+    /** Where our pointer is over the board, or null when it left (throttled by the client). */
+    sendPointer(position: [number, number] | null): void {
+      client.sendPointer(position);
+    },
     /** Sends a refused stroke again (e.g. after clearing a full board). */
     retryRefused: (strokeId: string): boolean => client.retryRefused(strokeId),
     /** Lets a refused stroke go once the person has seen it. */

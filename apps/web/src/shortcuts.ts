@@ -1,5 +1,5 @@
 /** Keyboard shortcuts of the room page, as a pure mapping from key events to actions. */
-export type ShortcutAction = 'recognize' | 'undo' | 'redo' | 'clear' | 'save' | 'load' | 'help' | 'close';
+export type ShortcutAction = 'recognize' | 'undo' | 'redo' | 'clear' | 'save' | 'load' | 'eraser' | 'help' | 'close';
 
 export interface KeyLike {
   key: string;
@@ -11,11 +11,12 @@ export interface KeyLike {
 
 export const SHORTCUTS: readonly { keys: string; action: ShortcutAction; description: string }[] = [
   { keys: 'Enter', action: 'recognize', description: 'Recognize the board now' },
-  { keys: 'Ctrl/⌘ + Z', action: 'undo', description: 'Undo your last stroke' },
+  { keys: 'Ctrl/⌘ + Z', action: 'undo', description: 'Undo your last stroke or erase' },
   { keys: 'Ctrl/⌘ + Shift + Z, Ctrl + Y', action: 'redo', description: 'Redo' },
   { keys: 'Delete', action: 'clear', description: 'Clear the board (it goes to the history)' },
   { keys: 'Ctrl/⌘ + S', action: 'save', description: 'Save as PNG and JSON' },
   { keys: 'Ctrl/⌘ + O', action: 'load', description: 'Load a saved JSON or a PNG' },
+  { keys: 'E', action: 'eraser', description: 'Switch between the pen and the eraser (it erases your own strokes)' },
   { keys: '?', action: 'help', description: 'Show or hide this help' },
   { keys: 'Escape', action: 'close', description: 'Close this help or any other dialog' },
 ];
@@ -31,6 +32,7 @@ export function shortcutFor(e: KeyLike): ShortcutAction | null {
   if (mod) return null;
   if (key === 'Enter') return 'recognize';
   if (key === 'Delete') return 'clear';
+  if (key === 'e' && !e.shiftKey) return 'eraser';
   if (key === '?') return 'help';
   if (key === 'Escape') return 'close';
   return null;

@@ -1,21 +1,29 @@
 /**
- * Messages between a worker's main thread and its inference threads. Strokes travel packed (one
- * Float64Array of x, y, t per stroke), which the structured clone copies in one piece.
+ * Messages between a worker's main thread and its inference threads. A batch's strokes travel packed in one
+ * Float64Array (x, y, t of every point of every stroke, in order), transferred rather than copied: one
+ * buffer per message, whatever the number of strokes, keeps the structured clone cheap.
  */
-import type { Recognition, Stroke } from '@inkling/protocol';
+import type { BoardStroke, Recognition, Stroke } from '@inkling/protocol';
 
 export interface PackedDrawing {
   ids: string[];
-  points: Float64Array[];
+  /** Each stroke's author ("" when unknown): stroke ids are unique per author only (the digit cache tells them apart). */
+  authors: string[];
+  /** Points of each stroke (its x, y, t triples follow the previous stroke's in the batch's buffer). */
+  lengths: number[];
   /** Identifies the drawing for the per-digit cache (room and drawing id). */
   key: string;
 }
 
+export interface PackedBatch {
+  drawings: PackedDrawing[];
+  /** Every stroke's x, y, t triples, drawing after drawing, stroke after stroke. */
+  points: Float64Array<ArrayBuffer>;
+}
+
 export type ToInference =
   /** The model to serve, sent once: the thread starts its backend before the folder is known. */
-  | { type: 'load'; folder: string }
-  | { type: 'recognize'; id: number; drawings: PackedDrawing[] }
-  | { type: 'swap'; id: number; folder: string };
+  { type: 'load'; folder: string } | ({ type: 'recognize'; id: number } & PackedBatch) | { type: 'swap'; id: number; folder: string };
 
 export type FromInference =
   | { type: 'ready'; backend: string; modelVersion: string; folder: string }
@@ -24,26 +32,40 @@ export type FromInference =
   | { type: 'swapped'; id: number; modelVersion: string; folder: string }
   | { type: 'failed'; id: number; message: string };
 
-const packed = new WeakMap<Stroke, Float64Array>();
-
-/** A stroke's points packed as x, y, t triples (computed once per stroke object). */
-export function packStroke(stroke: Stroke): Float64Array {
-  let out = packed.get(stroke);
-  if (!out) {
-    out = new Float64Array(stroke.points.length * 3);
-    stroke.points.forEach(([x, y, t], i) => {
-      out?.set([x, y, t], i * 3);
-    });
-    packed.set(stroke, out);
-  }
-  return out;
+/** Packs drawings (with their cache keys) into one batch. */
+export function packBatch(drawings: readonly { strokes: readonly (Stroke & { authorId?: string })[]; key: string }[]): PackedBatch {
+  let total = 0;
+  for (const d of drawings) for (const s of d.strokes) total += s.points.length;
+  const points = new Float64Array(total * 3);
+  let at = 0;
+  const packed = drawings.map(({ strokes, key }) => {
+    for (const { points: ps } of strokes) {
+      for (const [x, y, t] of ps) {
+        points[at++] = x;
+        points[at++] = y;
+        points[at++] = t;
+      }
+    }
+    return {
+      ids: strokes.map((s) => s.id),
+      authors: strokes.map((s) => s.authorId ?? ''),
+      lengths: strokes.map((s) => s.points.length),
+      key,
+    };
+  });
+  return { drawings: packed, points };
 }
 
-export function unpackDrawing(d: PackedDrawing): Stroke[] {
-  return d.ids.map((id, s) => {
-    const flat = d.points[s] as Float64Array;
-    const points: Stroke['points'] = new Array(flat.length / 3);
-    for (let i = 0; i < points.length; i++) points[i] = [flat[3 * i] as number, flat[3 * i + 1] as number, flat[3 * i + 2] as number];
-    return { id, points };
-  });
+/** The drawings of a batch, in order. */
+export function unpackBatch(batch: PackedBatch): BoardStroke[][] {
+  const { points } = batch;
+  let at = 0;
+  return batch.drawings.map((d) =>
+    d.ids.map((id, s) => {
+      const n = d.lengths[s] as number;
+      const out: Stroke['points'] = new Array(n);
+      for (let i = 0; i < n; i++, at += 3) out[i] = [points[at] as number, points[at + 1] as number, points[at + 2] as number];
+      return { id, authorId: d.authors[s] ?? '', points: out };
+    }),
+  );
 }

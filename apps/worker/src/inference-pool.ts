@@ -10,10 +10,11 @@ import { Worker } from 'node:worker_threads';
 import type { Recognition, Stroke } from '@inkling/protocol';
 import { GroupCommit, type ItemResult } from '@inkling/store';
 import type { Logger } from 'pino';
-import { type FromInference, type PackedDrawing, packStroke, type ToInference } from './inference-messages.js';
+import { type FromInference, packBatch, type ToInference } from './inference-messages.js';
 
 export interface BoardToRecognize {
-  strokes: readonly Stroke[];
+  /** The board's strokes; with their authors, since stroke ids are unique per author only (the digit cache). */
+  strokes: readonly (Stroke & { authorId?: string })[];
   /** Room and drawing id: digits whose strokes did not change come from the thread's cache. */
   drawingKey: string;
   points: number;
@@ -117,7 +118,8 @@ class Lane {
     if (!thread) throw new Error(`inference thread ${this.name} is not running`);
     return new Promise((resolve, reject) => {
       this.pending.set(message.id, { resolve, reject });
-      thread.postMessage(message);
+      // A batch's points are handed over, not copied.
+      thread.postMessage(message, message.type === 'recognize' ? [message.points.buffer] : []);
     });
   }
 
@@ -126,12 +128,8 @@ class Lane {
   }
 
   private async recognizeBatch(boards: BoardToRecognize[]): Promise<ItemResult<RecognitionResult>[]> {
-    const drawings: PackedDrawing[] = boards.map((b) => ({
-      ids: b.strokes.map((s) => s.id),
-      points: b.strokes.map(packStroke),
-      key: b.drawingKey,
-    }));
-    const reply = await this.call({ type: 'recognize', id: this.nextId++, drawings });
+    const batch = packBatch(boards.map((b) => ({ strokes: b.strokes, key: b.drawingKey })));
+    const reply = await this.call({ type: 'recognize', id: this.nextId++, ...batch });
     if (reply.type === 'failed') throw new Error(`recognition failed: ${reply.message}`);
     if (reply.type !== 'recognized') throw new Error(`unexpected reply ${reply.type}`);
     return reply.recognitions.map((recognition) => ({ ok: true, value: { recognition, inferenceMs: reply.inferenceMs } }));

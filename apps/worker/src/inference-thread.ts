@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend, Recognizer } from '@inkling/recognizer';
-import { type FromInference, type ToInference, unpackDrawing } from './inference-messages.js';
+import { type FromInference, type ToInference, unpackBatch } from './inference-messages.js';
 
 const port = parentPort;
 if (!port) throw new Error('inference-thread.ts runs as a worker thread');
@@ -38,7 +38,7 @@ port.on('message', (message: ToInference) => {
         if (!recognizer) throw new Error('no model loaded yet');
         const started = performance.now();
         const recognitions = recognizer.recognizeMany(
-          message.drawings.map(unpackDrawing),
+          unpackBatch(message),
           message.drawings.map((d) => d.key),
         );
         send({ type: 'recognized', id: message.id, recognitions, inferenceMs: (performance.now() - started) / message.drawings.length });

@@ -49,6 +49,8 @@ export async function followPromotions(deps: {
       }
     }
   });
+  // Subscribing before the ready check would make ioredis fail it (INFO is refused in subscriber mode).
+  if (sub.status !== 'ready') await new Promise((ready) => sub.once('ready', ready));
   await sub.subscribe(channel);
   return {
     close: async () => {

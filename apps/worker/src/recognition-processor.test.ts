@@ -62,7 +62,14 @@ describe('recognition processor', () => {
   const fakeRecognize = async (board: BoardToRecognize): Promise<{ recognition: Recognition; inferenceMs: number }> => {
     if (board.strokes.some((s) => s.id.startsWith('bad'))) throw new Error('this board breaks the model');
     if (board.strokes.some((s) => s.id.startsWith('slow'))) await new Promise((resolve) => setTimeout(resolve, 400));
-    const recognition = { text: String(board.strokes.length), digits: [], confidence: 1, lowConfidence: false, notDigit: false, modelVersion: 'fake' };
+    const recognition = {
+      text: String(board.strokes.length),
+      digits: [],
+      confidence: 1,
+      lowConfidence: false,
+      notDigit: false,
+      modelVersion: 'fake',
+    };
     return { recognition, inferenceMs: 1 };
   };
   /** Storing takes a while: a prediction published before it was stored would be caught by the subscriber. */
@@ -153,6 +160,34 @@ describe('recognition processor', () => {
     expect(retried.boards).toEqual([{ type: 'up-to-date', roomId: 'p-again', revision: 2 }]);
     await until(() => published.length >= 1);
     expect(published.map((p) => [p.roomId, p.revision])).toEqual([['p-again', 2]]);
+    await process.close();
+  });
+
+  it('an explicit Recognize in the job re-shows a shown revision; one made while the job ran gets an explicit job of its own', async () => {
+    await room('p-explicit', ['e1']);
+    const process = processor();
+    await process(job({ boards: [{ roomId: 'p-explicit', revision: 1, acceptedAtMs: Date.now() }] }));
+    await until(() => published.some((p) => p.roomId === 'p-explicit'));
+    published.length = 0;
+    // The same revision again, asked for explicitly: recognized, stored and shown again.
+    await redis.set(keys.pending('p-explicit'), 'queued', 'PX', 30_000);
+    const again = await process(job({ boards: [{ roomId: 'p-explicit', revision: 1, acceptedAtMs: Date.now(), explicit: true }] }));
+    expect(again.boards).toEqual([{ type: 'published', roomId: 'p-explicit', revision: 1, text: '1', modelVersion: 'fake' }]);
+    await until(() => published.length >= 1);
+    expect(published.map((p) => [p.roomId, p.revision])).toEqual([['p-explicit', 1]]);
+
+    // Recognize pressed while a plain job for the room ran (the gateway left the explicit key): when the room is
+    // done, the worker asks again, explicitly, for the same revision.
+    await redis.set(keys.pending('p-explicit'), 'queued', 'PX', 30_000);
+    await redis.set(keys.explicit('p-explicit'), '1', 'PX', 30_000);
+    const plain = await process(job({ boards: [{ roomId: 'p-explicit', revision: 1, acceptedAtMs: 777 }] }));
+    expect(plain.boards).toEqual([{ type: 'up-to-date', roomId: 'p-explicit', revision: 1 }]);
+    const queue = new Queue<RecognitionJobData>('recognition', { connection: redis, prefix });
+    // (The previous test's retried room was asked for again too: only this room's jobs count here.)
+    const jobs = (await queue.getJobs(['waiting', 'delayed'])).filter((j) => j.data.boards.some((b) => b.roomId === 'p-explicit'));
+    expect(jobs.map((j) => j.data.boards.map((b) => [b.roomId, b.revision, b.explicit]))).toEqual([[['p-explicit', 1, true]]]);
+    expect(await redis.exists(keys.explicit('p-explicit'))).toBe(0);
+    await queue.obliterate({ force: true });
     await process.close();
   });
 });

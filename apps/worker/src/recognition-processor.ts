@@ -15,7 +15,9 @@
 import {
   type BoardOutcome,
   type BoardRevision,
+  defineScript,
   PENDING_TTL_MS,
+  type PipelineTrace,
   type Prediction,
   RECOGNITION_JOB_OPTIONS,
   RECOGNITION_QUEUE,
@@ -24,6 +26,9 @@ import {
   type RecognitionJobName,
   type RecognitionJobResult,
   redisKeys,
+  type TracedPrediction,
+  traceHop,
+  traceNowMs,
 } from '@inkling/protocol';
 import type { BoardRead, RecognitionStore } from '@inkling/store';
 import { type Job, Queue, UnrecoverableError } from 'bullmq';
@@ -31,12 +36,6 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BoardToRecognize, RecognitionResult } from './inference-pool.js';
 import type { WorkerMetrics } from './metrics.js';
-
-/** Takes the rooms' explicit-Recognize flags. KEYS: per room its explicit key. Returns 1 per room asked. */
-const CLAIM_SCRIPT = `
-local out = {}
-for i, key in ipairs(KEYS) do out[i] = redis.call('GETDEL', key) and 1 or 0 end
-return out`;
 
 /** Keeps rooms pending while their job waits for a retry (ARGV[1]: expiry ms): no second job meanwhile. */
 const REMARK_SCRIPT = `
@@ -46,8 +45,9 @@ return #KEYS`;
 /**
  * Finishes one room: publishes its prediction unless a newer one was shown (ARGV[4] empty: nothing to
  * publish), clears its pending marker, and returns {1 if published, the latest revision asked for, the
- * waiting-since time}. KEYS: shown, pending, latest, since. ARGV: channel, revision, explicit ('1' may
- * re-show the same revision), message.
+ * waiting-since time, 1 if an explicit Recognize came while the room's job waited or ran}. KEYS: shown,
+ * pending, latest, since, explicit. ARGV: channel, revision, explicit ('1' may re-show the same revision),
+ * message.
  */
 const FINISH_SCRIPT = `
 local published = 0
@@ -61,11 +61,18 @@ if ARGV[4] ~= '' then
   end
 end
 redis.call('DEL', KEYS[2])
-return { published, tonumber(redis.call('GET', KEYS[3]) or '-1'), redis.call('GETDEL', KEYS[4]) or '' }`;
+return { published, tonumber(redis.call('GET', KEYS[3]) or '-1'), redis.call('GETDEL', KEYS[4]) or '',
+         redis.call('GETDEL', KEYS[5]) and 1 or 0 }`;
 
-/** Asks again for one room: returns 1 when it set the pending marker (then a job must follow). */
+/**
+ * Asks again for one room: returns 1 when it set the pending marker (then a job must follow). KEYS: pending,
+ * explicit. ARGV: token, expiry (ms), '1' for an explicit request — which, when another job already holds the
+ * room, is left in the explicit key for that job's worker.
+ */
 const REQUEST_SCRIPT = `
-return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`;
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if ARGV[3] == '1' then redis.call('SET', KEYS[2], '1', 'PX', ARGV[2]) end
+return 0`;
 
 export interface ProcessorDeps {
   redis: Redis;
@@ -85,67 +92,95 @@ export interface ProcessorDeps {
 export function createRecognitionProcessor(deps: ProcessorDeps) {
   const keys = redisKeys(deps.prefix);
   const ttl = String(deps.pendingTtlMs ?? PENDING_TTL_MS);
+  // Called by SHA1 (EVALSHA), not sent as text with every call.
+  const remarkScript = defineScript<number>(deps.redis, 'inklingRemarkPending', REMARK_SCRIPT);
+  const finishScript = defineScript<[number, number, string, number]>(deps.redis, 'inklingFinishRoom', FINISH_SCRIPT);
+  const requestScript = defineScript<number>(deps.redis, 'inklingRequestAgain', REQUEST_SCRIPT);
+  // BullMQ gets a connection of its own without auto-pipelining: ioredis copies every script defined on a
+  // connection (BullMQ's ~40) into each auto-pipeline, which made every finished board's write expensive.
+  const bullConnection = deps.redis.duplicate({ enableAutoPipelining: false });
+  bullConnection.on('error', (err) => deps.log.warn({ err: err.message }, 'redis connection error (asking again)'));
   const queue = new Queue<RecognitionJobData, RecognitionJobResult, RecognitionJobName>(RECOGNITION_QUEUE, {
-    connection: deps.redis,
+    connection: bullConnection,
     prefix: deps.prefix,
     defaultJobOptions: RECOGNITION_JOB_OPTIONS,
   });
 
-  /** One request per room (the oldest acceptance time counts). */
+  /** One request per room (the oldest acceptance time counts; explicit if any was). */
   function distinctRooms(boards: readonly BoardRevision[]): BoardRevision[] {
     const byRoom = new Map<string, BoardRevision>();
     for (const b of boards) {
       const seen = byRoom.get(b.roomId);
       if (!seen) byRoom.set(b.roomId, b);
-      else byRoom.set(b.roomId, { ...seen, acceptedAtMs: Math.min(seen.acceptedAtMs, b.acceptedAtMs) });
+      else
+        byRoom.set(b.roomId, {
+          ...seen,
+          acceptedAtMs: Math.min(seen.acceptedAtMs, b.acceptedAtMs),
+          ...(seen.explicit || b.explicit ? { explicit: true } : {}),
+        });
     }
     return [...byRoom.values()];
   }
 
   /**
    * Publishes the room's prediction (if any, and if no newer one was shown), clears its marker, and asks
-   * again if a newer revision was asked for meanwhile. Resolves whether the prediction was shown.
+   * again if a newer revision or an explicit Recognize was asked for meanwhile. Resolves whether the
+   * prediction was shown. (`revision` MAX_SAFE_INTEGER: the room is gone; nothing is asked again.)
    */
   async function finish(
     roomId: string,
     revision: number,
-    publish: { prediction: Prediction; explicit: boolean } | null,
+    publish: { prediction: TracedPrediction; explicit: boolean } | null,
     costMs: number,
+    trace?: PipelineTrace,
   ): Promise<boolean> {
-    const [published, latest, since] = (await deps.redis.eval(
-      FINISH_SCRIPT,
-      4,
-      keys.shownRevision(roomId),
-      keys.pending(roomId),
-      keys.latestRevision(roomId),
-      keys.waitingSince(roomId),
-      keys.predictions,
-      String(revision),
-      publish?.explicit ? '1' : '0',
-      publish ? JSON.stringify(publish.prediction) : '',
-    )) as [number, number, string];
-    if (latest > revision) await askAgain({ roomId, revision: latest, acceptedAtMs: Number(since) || Date.now() }, costMs);
+    const [published, latest, since, explicitAgain] = await finishScript(
+      [keys.shownRevision(roomId), keys.pending(roomId), keys.latestRevision(roomId), keys.waitingSince(roomId), keys.explicit(roomId)],
+      [keys.predictions, String(revision), publish?.explicit ? '1' : '0', publish ? JSON.stringify(publish.prediction) : ''],
+    );
+    if (revision !== Number.MAX_SAFE_INTEGER && (latest > revision || explicitAgain === 1)) {
+      const acceptedAtMs = Number(since) || Date.now();
+      const again: BoardRevision = { roomId, revision: Math.max(latest, revision), acceptedAtMs };
+      if (explicitAgain === 1) again.explicit = true;
+      // Traced: the wait of a change made while this room's job ran shows as accepted → enqueued.
+      if (trace) again.trace = [acceptedAtMs];
+      await askAgain(again, costMs);
+    }
     return published === 1;
   }
 
   async function askAgain(request: BoardRevision, costMs: number): Promise<void> {
     const token = `w${request.roomId}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-    if ((await deps.redis.eval(REQUEST_SCRIPT, 1, keys.pending(request.roomId), token, ttl)) !== 1) return;
+    if (
+      (await requestScript([keys.pending(request.roomId), keys.explicit(request.roomId)], [token, ttl, request.explicit ? '1' : '0'])) !== 1
+    )
+      return;
     const delay = costMs > (deps.fairDelayAboveMs ?? 50) ? Math.min(Math.round(costMs), 2000) : 0;
+    traceHop(request.trace, 'enqueued');
     await queue.add('recognize', { boards: [request] }, { jobId: token, delay });
   }
 
   const processJob = async (job: Job<RecognitionJobData, RecognitionJobResult, RecognitionJobName>): Promise<RecognitionJobResult> => {
     const started = performance.now();
+    const pickedAtMs = traceNowMs();
     const parsed = RecognitionJobDataSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid recognition job: ${parsed.error.issues[0]?.message}`);
     const rooms = distinctRooms(parsed.data.boards);
     let remarked = false;
     try {
-      const explicit = (await deps.redis.eval(CLAIM_SCRIPT, rooms.length, ...rooms.map((r) => keys.explicit(r.roomId)))) as number[];
+      // Explicit Recognize requests travel in the job (or, made while the room had a job, in its explicit key,
+      // which that job's finish takes): no Redis round trip here.
+      const explicit = rooms.map((r) => r.explicit === true);
       const reads: BoardRead[] = await Promise.all(
-        rooms.map((r, i) => deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === 1 })),
+        rooms.map((r, i) => deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === true })),
       );
+      const readAtMs = traceNowMs();
+      for (const r of rooms) {
+        if (!r.trace) continue;
+        r.trace = [...r.trace];
+        traceHop(r.trace, 'picked', pickedAtMs);
+        traceHop(r.trace, 'read', readAtMs);
+      }
 
       const outcomes: BoardOutcome[] = [];
       const failed: BoardRevision[] = [];
@@ -160,7 +195,7 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
         } else if (read.type === 'up-to-date') {
           outcomes.push({ type: 'up-to-date', roomId: read.roomId, revision: read.revision });
           upToDate.push(read.roomId);
-        } else work.push({ request, read, explicit: explicit[i] === 1 });
+        } else work.push({ request, read, explicit: explicit[i] === true });
       });
       // A retried job may have stored predictions whose publication failed (Redis down): show them now.
       const stored = job.attemptsStarted > 1 && upToDate.length > 0 ? await deps.store.latestPredictions(upToDate) : [];
@@ -213,6 +248,7 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
       deps.log.warn({ roomId: board.roomId, revision: board.revision, err: error }, 'recognition of a board failed');
       return { type: 'failed', roomId: board.roomId, revision: board.revision, error };
     }
+    const trace = traceHop(request.trace, 'recognized');
     if (deps.faultDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.faultDelayMs));
     const prediction: Prediction = {
       ...result.recognition,
@@ -224,16 +260,32 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
     };
     // Stored first, so that a room rejoined after seeing a prediction always finds it.
     const stored = await deps.store.storePrediction({ prediction, explicit });
-    const shown = await finish(board.roomId, board.revision, stored ? { prediction, explicit } : null, result.inferenceMs);
+    const published: TracedPrediction = trace ? { ...prediction, trace: traceHop(trace, 'stored') } : prediction;
+    traceHop(trace, 'published');
+    const shown = await finish(
+      board.roomId,
+      board.revision,
+      stored ? { prediction: published, explicit } : null,
+      result.inferenceMs,
+      trace,
+    );
     return shown
       ? { type: 'published', roomId: board.roomId, revision: board.revision, text: prediction.text, modelVersion: prediction.modelVersion }
       : { type: 'stale', roomId: board.roomId, revision: board.revision };
   }
 
   async function remark(rooms: readonly BoardRevision[]): Promise<void> {
-    await deps.redis.eval(REMARK_SCRIPT, rooms.length, ...rooms.map((r) => keys.pending(r.roomId)), ttl);
+    await remarkScript(
+      rooms.map((r) => keys.pending(r.roomId)),
+      [ttl],
+    );
   }
 
   /** The processor, and `close` for the queue it asks again on. */
-  return Object.assign(processJob, { close: () => queue.close() });
+  return Object.assign(processJob, {
+    close: async () => {
+      await queue.close();
+      await bullConnection.quit().catch(() => undefined);
+    },
+  });
 }

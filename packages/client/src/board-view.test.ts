@@ -6,12 +6,14 @@ import {
   applyLive,
   applyMemberJoined,
   applyMemberLeft,
+  applyPointer,
   applyPrediction,
   applyRemoved,
   emptyBoard,
   expireLive,
   hasStroke,
   liveKey,
+  POINTER_MAX_AGE_MS,
   resyncBoard,
 } from './board-view.js';
 
@@ -112,5 +114,23 @@ describe('board view', () => {
     expect(view.members.map((m) => m.name)).toEqual(['Grace', 'Ada L.']);
     applyMemberLeft(view, 'u2');
     expect(view.members.map((m) => m.userId)).toEqual(['u1']);
+  });
+
+  it("keeps each person's latest pointer until it leaves the board, goes quiet, or the person leaves", () => {
+    const view = emptyBoard();
+    applyPointer(view, { userId: 'u2', position: [0.2, 0.3] }, 1000);
+    applyPointer(view, { userId: 'u2', position: [0.4, 0.5] }, 1100);
+    applyPointer(view, { userId: 'u3', position: [0.9, 0.9] }, 1100);
+    expect([...view.pointers].map(([id, p]) => [id, p.position])).toEqual([
+      ['u2', [0.4, 0.5]],
+      ['u3', [0.9, 0.9]],
+    ]);
+    applyPointer(view, { userId: 'u2', position: null }, 1200);
+    expect([...view.pointers.keys()]).toEqual(['u3']);
+    applyPointer(view, { userId: 'u4', position: [0.5, 0.5] }, 1200 + POINTER_MAX_AGE_MS);
+    expireLive(view, 1101 + POINTER_MAX_AGE_MS);
+    expect([...view.pointers.keys()]).toEqual(['u4']);
+    applyMemberLeft(view, 'u4');
+    expect(view.pointers.size).toBe(0);
   });
 });

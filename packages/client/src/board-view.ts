@@ -33,10 +33,31 @@ export interface BoardView {
   live: Map<string, LiveStroke>;
   members: Member[];
   prediction: Prediction | null;
+  /** Where others' pointers are over the board (board units), by user id; never stored by the server. */
+  pointers: Map<string, PointerView>;
 }
 
+export interface PointerView {
+  position: [number, number];
+  /** When it last moved (ms, the client's clock). */
+  updatedAt: number;
+}
+
+/** A pointer that has not moved for this long is no longer shown (its owner may have left without a word). */
+export const POINTER_MAX_AGE_MS = 10_000;
+
 export function emptyBoard(): BoardView {
-  return { revision: 0, drawingId: 0, strokes: [], pending: [], refused: [], live: new Map(), members: [], prediction: null };
+  return {
+    revision: 0,
+    drawingId: 0,
+    strokes: [],
+    pending: [],
+    refused: [],
+    live: new Map(),
+    members: [],
+    prediction: null,
+    pointers: new Map(),
+  };
 }
 
 /** Key of a stroke in progress: stroke ids are unique per author only. */
@@ -99,6 +120,13 @@ export function applyLive(view: BoardView, e: { strokeId: string; authorId: stri
 /** Forgets strokes in progress whose author went quiet (closed the tab mid-stroke). */
 export function expireLive(view: BoardView, now: number, maxAgeMs = 5000): void {
   for (const [key, live] of view.live) if (now - live.updatedAt > maxAgeMs) view.live.delete(key);
+  for (const [userId, p] of view.pointers) if (now - p.updatedAt > POINTER_MAX_AGE_MS) view.pointers.delete(userId);
+}
+
+/** Someone's pointer moved over the board, or left it (`null`). */
+export function applyPointer(view: BoardView, e: { userId: string; position: [number, number] | null }, now: number): void {
+  if (e.position) view.pointers.set(e.userId, { position: e.position, updatedAt: now });
+  else view.pointers.delete(e.userId);
 }
 
 /** Keeps the newest prediction: one for an older revision than the one shown is ignored. */
@@ -118,6 +146,7 @@ export function applyMemberJoined(view: BoardView, member: Member): void {
 
 export function applyMemberLeft(view: BoardView, userId: string): void {
   view.members = view.members.filter((m) => m.userId !== userId);
+  view.pointers.delete(userId);
 }
 
 /** Whether the board holds `strokeId` by `authorId` (a pending stroke of ours that already landed). */

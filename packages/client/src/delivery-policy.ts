@@ -34,6 +34,8 @@ const DISPOSITIONS = {
   NOTHING_TO_UNDO: 'refused',
   NOTHING_TO_REDO: 'refused',
   UNKNOWN_REVISION: 'refused',
+  NOT_YOUR_STROKE: 'refused',
+  STROKE_NOT_FOUND: 'refused',
   NOT_IN_ROOM: 'rejoin',
   INVALID_TOKEN: 'reidentify',
   RATE_LIMITED: 'retry',

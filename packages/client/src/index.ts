@@ -10,6 +10,7 @@ export {
   applyMemberJoined,
   applyMemberLeft,
   applyMembers,
+  applyPointer,
   applyPrediction,
   applyRemoved,
   type BoardView,
@@ -18,6 +19,8 @@ export {
   hasStroke,
   type LiveStroke,
   liveKey,
+  POINTER_MAX_AGE_MS,
+  type PointerView,
   type RefusedStroke,
   resyncBoard,
 } from './board-view.js';
@@ -35,6 +38,7 @@ export {
   type DeliveryRoute,
   InklingClient,
   type InklingClientOptions,
+  POINTER_INTERVAL_MS,
   RequestError,
 } from './inkling-client.js';
 export { DEFAULT_LIVENESS, LivenessMonitor, type LivenessOptions, type Vitality } from './liveness.js';

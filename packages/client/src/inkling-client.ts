@@ -17,6 +17,7 @@ import {
   PredictionSchema,
   type ServerToClientEvents,
   type Stroke,
+  type StrokeRef,
 } from '@inkling/protocol';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
@@ -25,6 +26,7 @@ import {
   applyLive,
   applyMemberJoined,
   applyMemberLeft,
+  applyPointer,
   applyPrediction,
   applyRemoved,
   type BoardView,
@@ -128,6 +130,8 @@ export interface ClientEvents {
   'stroke:removed': { strokeId: string; authorId?: string; revision: number };
   'board:cleared': { revision: number; drawingId: number; archivedDrawingId: number };
   'stroke:live': { strokeId: string; authorId: string; points: Point[] };
+  /** Someone's pointer moved over the board or left it (`null`); `board.pointers` holds where each one is. */
+  'presence:pointer': { userId: string; position: [number, number] | null };
   /** Everyone in the room now (after a join, or someone arriving or leaving). */
   members: Member[];
   prediction: Prediction;
@@ -151,6 +155,9 @@ type RoomEventName = Exclude<keyof ServerToClientEvents, 'connection:closed'>;
 type Buffered = { [K in RoomEventName]: { event: K; payload: Parameters<ServerToClientEvents[K]>[0] } }[RoomEventName];
 
 const identity = <T>(value: T): T => value;
+
+/** Shortest time between two pointer positions sent (about 15 per second; the server relays up to 30). */
+export const POINTER_INTERVAL_MS = 66;
 
 /** Wait after the server closed the connection with a stated reason (`connection:closed`), in ms. */
 const PENALTY_RECONNECT_MS = 5000;
@@ -199,6 +206,10 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
   /** Called after every change of the outbox. */
   private outboxWatchers: (() => void)[] = [];
   private pumpTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The pointer position waiting to be sent (undefined: none), and when the last one went. */
+  private pointerNext: [number, number] | null | undefined = undefined;
+  private pointerSentAt = Number.NEGATIVE_INFINITY;
+  private pointerTimer: ReturnType<typeof setTimeout> | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private livenessTimer: ReturnType<typeof setInterval> | null = null;
   private readonly expiryTimer: ReturnType<typeof setInterval>;
@@ -305,8 +316,41 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
     await this.call('board:label', payload);
   }
 
-  async load(strokes: Stroke[]): Promise<number> {
-    return (await this.call('board:load', { strokes })).revision;
+  /** Adds saved strokes to the board, or with `replace` puts them on a fresh board (the old one goes to the history). */
+  async load(strokes: Stroke[], options: { replace?: boolean } = {}): Promise<number> {
+    return (await this.call('board:load', options.replace ? { strokes, replace: true } : { strokes })).revision;
+  }
+
+  /**
+   * The eraser: takes these strokes of ours off the board (one step of our undo history). Refused with
+   * NOT_YOUR_STROKE for someone else's, STROKE_NOT_FOUND for one no longer on the board; then nothing changed.
+   */
+  async erase(strokes: StrokeRef[]): Promise<number> {
+    return (await this.call('board:erase', { strokes })).revision;
+  }
+
+  /**
+   * Where our pointer is over the board (board units), or `null` when it left: sent at most every
+   * POINTER_INTERVAL_MS (the latest position wins), only while joined, never queued or retried.
+   */
+  sendPointer(position: [number, number] | null): void {
+    if (!this.joined) return;
+    this.pointerNext = position;
+    const waitMs = this.pointerSentAt + POINTER_INTERVAL_MS - this.now();
+    if (waitMs <= 0) this.flushPointer();
+    else
+      this.pointerTimer ??= setTimeout(() => {
+        this.pointerTimer = null;
+        this.flushPointer();
+      }, waitMs);
+  }
+
+  private flushPointer(): void {
+    const position = this.pointerNext;
+    if (position === undefined || !this.joined) return;
+    this.pointerNext = undefined;
+    this.pointerSentAt = this.now();
+    this.socket.volatile.emit('presence:pointer', { position }, () => undefined);
   }
 
   /** Sends a refused stroke again (e.g. after the board was cleared). */
@@ -358,7 +402,7 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
     if (this.closed) return this.storeWrites;
     this.closed = true;
     this.joined = false;
-    for (const t of [this.pumpTimer, this.reconnectTimer]) if (t) clearTimeout(t);
+    for (const t of [this.pumpTimer, this.reconnectTimer, this.pointerTimer]) if (t) clearTimeout(t);
     this.stopLiveness();
     clearInterval(this.expiryTimer);
     this.unsubscribeNetwork();
@@ -406,6 +450,7 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
     socket.on('member:left', (e) => this.onRoomEvent({ event: 'member:left', payload: e }));
     socket.on('connection:closed', (e) => this.onClosedByServer(e.code, e.message));
     socket.on('prediction', (e) => this.onRoomEvent({ event: 'prediction', payload: e }));
+    socket.on('presence:pointer', (e) => this.onRoomEvent({ event: 'presence:pointer', payload: e }));
   }
 
   private onConnected(): void {
@@ -623,6 +668,10 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
         applyMemberLeft(board, b.payload.userId);
         this.emit('members', board.members);
         return;
+      case 'presence:pointer':
+        applyPointer(board, b.payload, this.now());
+        this.emit('presence:pointer', b.payload);
+        return;
       case 'prediction': {
         const parsed = PredictionSchema.safeParse(b.payload);
         if (parsed.success && parsed.data.roomId === this.state.roomId && applyPrediction(board, parsed.data))
@@ -775,7 +824,7 @@ export class InklingClient extends TypedEmitter<ClientEvents> {
    * it are delivered (so an undo takes back the stroke just drawn), never retried (an undo sent twice
    * would undo twice). Resolves with the ok ack or throws a RequestError with the server's code.
    */
-  private async call<E extends Exclude<EventName, 'room:join' | 'stroke:commit' | 'stroke:live' | 'connection:ping'>>(
+  private async call<E extends Exclude<EventName, 'room:join' | 'stroke:commit' | 'stroke:live' | 'presence:pointer' | 'connection:ping'>>(
     event: E,
     payload: Payload<E>,
   ): Promise<OkOf<Ack<E>>> {

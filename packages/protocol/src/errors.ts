@@ -39,6 +39,10 @@ export const ERROR_CODES = [
    * Retryable: send the same request again (a stroke that did land is then answered DUPLICATE_STROKE).
    */
   'UNAVAILABLE',
+  /** `board:erase` named a stroke of someone else: only your own strokes can be erased; nothing changed. */
+  'NOT_YOUR_STROKE',
+  /** `board:erase` named a stroke of yours that is not on the board (already erased, undone or cleared); nothing changed. */
+  'STROKE_NOT_FOUND',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

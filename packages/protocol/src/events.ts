@@ -106,8 +106,25 @@ export const LabelPayloadSchema = z
   })
   .strict();
 
-/** Saved strokes to add in one revision; their ids are replaced by server-made ones. */
-export const LoadPayloadSchema = z.object({ strokes: z.array(IncomingStrokeSchema).min(1).max(LIMITS.maxStrokesPerBoard) }).strict();
+/**
+ * Saved strokes to add in one revision; their ids are replaced by server-made ones. `replace: true` first
+ * archives the drawing on the board into the history (as Clear does), so the loaded strokes stand alone.
+ */
+export const LoadPayloadSchema = z
+  .object({ strokes: z.array(IncomingStrokeSchema).min(1).max(LIMITS.maxStrokesPerBoard), replace: z.boolean().optional() })
+  .strict();
+
+/** A stroke on the board, named the way every event names one: its author and the author's stroke id. */
+export const StrokeRefSchema = z.object({ id: StrokeIdSchema, authorId: UserIdSchema }).strict();
+export type StrokeRef = z.infer<typeof StrokeRefSchema>;
+
+/** Strokes the eraser touched: all must be the caller's own and on the board, or nothing is erased. */
+export const ErasePayloadSchema = z.object({ strokes: z.array(StrokeRefSchema).min(1).max(LIMITS.maxStrokesPerBoard) }).strict();
+
+/** Where this person's pointer is over the board, in board units ([0, 1]², origin top-left); null: it left the board. */
+export const PointerPayloadSchema = z
+  .object({ position: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).nullable() })
+  .strict();
 
 export type JoinPayload = z.infer<typeof JoinPayloadSchema>;
 export type LiveStrokePayload = z.infer<typeof LiveStrokePayloadSchema>;
@@ -115,6 +132,8 @@ export type CommitPayload = z.infer<typeof CommitPayloadSchema>;
 export type LabelPayload = z.infer<typeof LabelPayloadSchema>;
 export type LoadPayload = z.infer<typeof LoadPayloadSchema>;
 export type EmptyPayload = z.infer<typeof EmptyPayloadSchema>;
+export type ErasePayload = z.infer<typeof ErasePayloadSchema>;
+export type PointerPayload = z.infer<typeof PointerPayloadSchema>;
 
 export type JoinAck = AckResult<{
   roomId: string;
@@ -144,8 +163,26 @@ export interface ClientToServerEvents {
   'board:recognize': (payload: EmptyPayload, ack: (res: RevisionAck) => void) => void;
   /** States what the drawing at `revision` (current or archived) really is; stored for retraining. */
   'board:label': (payload: LabelPayload, ack: (res: PlainAck) => void) => void;
-  /** Adds saved strokes to the board in one revision (Load); they are recognized like a commit. */
+  /**
+   * Adds saved strokes to the board in one revision (Load, and "Draw again" from the history); they are
+   * recognized like a commit. With `replace: true` the board is first archived into the history (as by
+   * `board:clear`, announced with `board:cleared`), then the strokes are added. Ack: the final revision.
+   */
   'board:load': (payload: LoadPayload, ack: (res: RevisionAck) => void) => void;
+  /**
+   * The eraser: takes the named strokes off the board in one revision, each announced with
+   * `stroke:removed`, and recognizes the board again. Only the caller's own strokes: one of someone else's
+   * refuses the whole request with NOT_YOUR_STROKE, one not on the board with STROKE_NOT_FOUND. An erase is
+   * one step of the caller's undo history: `board:undo` brings the strokes back (`stroke:committed`), and
+   * `board:redo` erases them again. Ack: the new revision.
+   */
+  'board:erase': (payload: ErasePayload, ack: (res: RevisionAck) => void) => void;
+  /**
+   * Where the sender's pointer is over the board (hovering or drawing), so others see it with the name;
+   * clients send at most ~15 per second. Relayed to the others as `presence:pointer`, never stored; past
+   * 30 per second per connection answered RATE_LIMITED and not relayed. Ack: `{ ok }`.
+   */
+  'presence:pointer': (payload: PointerPayload, ack: (res: PlainAck) => void) => void;
   /**
    * Liveness probe, payload `{}`: answered `{ ok: true }` at once, outside the connection's ordered queue
    * (a slow commit does not delay it) and without a room. A client sends it when it has heard nothing for
@@ -160,7 +197,7 @@ export interface ServerToClientEvents {
   'stroke:live': (payload: { strokeId: string; authorId: string; points: z.infer<typeof PointSchema>[] }) => void;
   /** A stroke was added to the board (a commit, a redo or a load). */
   'stroke:committed': (payload: { stroke: Stroke; authorId: string; revision: number }) => void;
-  /** A stroke was taken off the board (an undo). Stroke ids are unique per author: match both. */
+  /** A stroke was taken off the board (an undo or the eraser). Stroke ids are unique per author: match both. */
   'stroke:removed': (payload: { strokeId: string; authorId: string; revision: number }) => void;
   /** The board was archived and is now empty. */
   'board:cleared': (payload: { revision: number; drawingId: number; archivedDrawingId: number }) => void;
@@ -176,6 +213,8 @@ export interface ServerToClientEvents {
    * for a flood of events). Then the connection closes with "io server disconnect".
    */
   'connection:closed': (payload: { code: ErrorCode; message: string }) => void;
+  /** Someone's pointer over the board moved (`position` in board units), or left it (`null`). Not stored. */
+  'presence:pointer': (payload: { userId: string; position: [number, number] | null }) => void;
   /** A recognition result; never sent for a revision older than one already sent to the room. */
   prediction: (payload: Prediction) => void;
 }

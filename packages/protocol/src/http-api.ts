@@ -14,7 +14,10 @@ export const HistoryItemSchema = z.object({
   archivedAt: z.string(),
   finalRevision: z.number().int(),
   strokeCount: z.number().int(),
-  prediction: PredictionSchema.pick({ text: true, confidence: true, lowConfidence: true, modelVersion: true, revision: true }).nullable(),
+  prediction: PredictionSchema.pick({ text: true, confidence: true, lowConfidence: true, modelVersion: true, revision: true })
+    /** Some shape of the drawing is not a digit (then `text` is empty). Absent from older gateways: false. */
+    .extend({ notDigit: z.boolean().default(false) })
+    .nullable(),
   label: z.object({ text: z.string(), createdAt: z.string() }).nullable(),
 });
 export type HistoryItem = z.infer<typeof HistoryItemSchema>;

@@ -4,6 +4,7 @@
  * (only what changed since the board it last saw), so a job costs the same whatever the size of the board.
  */
 import { z } from 'zod';
+import { PipelineTraceSchema } from './pipeline-trace.js';
 
 export const RECOGNITION_QUEUE = 'recognition';
 
@@ -20,6 +21,13 @@ export const BoardRevisionSchema = z.object({
   revision: z.number().int().min(0),
   /** Epoch ms when the oldest change this request covers was accepted: the start of its latency. */
   acceptedAtMs: z.number(),
+  /**
+   * An explicit Recognize asked for this room: its prediction is shown even when its revision was shown before.
+   * (One asked while the room already had a job sets the room's `explicit` key instead; see `redisKeys`.)
+   */
+  explicit: z.boolean().optional(),
+  /** Hop times so far, when the gateway traces the pipeline (`PIPELINE_TRACE`; see pipeline-trace.ts). */
+  trace: PipelineTraceSchema.optional(),
 });
 export type BoardRevision = z.infer<typeof BoardRevisionSchema>;
 
@@ -95,7 +103,10 @@ export function redisKeys(prefix: string) {
     latestRevision: (roomId: string) => `${prefix}:room:${roomId}:latest`,
     /** When the oldest change asked for while the room's job was already pending was accepted (epoch ms). */
     waitingSince: (roomId: string) => `${prefix}:room:${roomId}:since`,
-    /** Set by an explicit Recognize: the next recognition is shown even when its revision was shown before. */
+    /**
+     * Set by an explicit Recognize made while the room already had a job (waiting or running): that job's
+     * worker takes it when it finishes the room and asks again as explicit, so the request is never lost.
+     */
     explicit: (roomId: string) => `${prefix}:room:${roomId}:explicit`,
     /** Explicit Recognize requests in the current window (per-room rate limit). */
     recognizeWindow: (roomId: string) => `${prefix}:room:${roomId}:recognize-window`,

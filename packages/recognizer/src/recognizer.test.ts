@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digitDrawing, numberDrawing } from '@inkling/protocol';
+import { digitDrawing, numberDrawing, type Stroke } from '@inkling/protocol';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from './architecture.js';
@@ -101,6 +101,14 @@ describe('Recognizer runtime', () => {
     // Same stroke ids in another drawing are other strokes: no reuse.
     recognizer.recognize(number, 'room-a/2');
     expect(runs.at(-1)).toBe(3);
+    // The same stroke id drawn by another author in the same drawing is another stroke: no reuse either.
+    const bobs = [{ ...(digitDrawing(0)[0] as Stroke), id: 'same', authorId: 'bob' }];
+    const alices = [{ ...(digitDrawing(1)[0] as Stroke), id: 'same', authorId: 'alice' }];
+    const bob = recognizer.recognize(bobs, 'room-a/3');
+    runs.length = 0;
+    const alice = recognizer.recognize(alices, 'room-a/3');
+    expect(runs).toEqual([1]);
+    expect(alice.digits[0]?.probabilities).not.toEqual(bob.digits[0]?.probabilities);
     await recognizer.swap(join(dir, 'two'));
     runs.length = 0;
     expect(recognizer.recognize(number, 'room-a/1').modelVersion).toBe('v-two');

@@ -58,6 +58,12 @@ async function loadEntry(folder: string): Promise<LoadedModel> {
 /** Threshold used by an 11-class model whose metadata has no calibration. */
 export const DEFAULT_NOT_DIGIT_THRESHOLD = 0.5;
 
+/** A stroke's id as the cache must tell it apart: stroke ids are unique per author only. */
+function authorScopedId(s: object): string {
+  const { id, authorId } = s as { id?: unknown; authorId?: unknown };
+  return `${typeof authorId === 'string' ? authorId : ''}\u0001${String(id)}`;
+}
+
 export class Recognizer {
   private current: LoadedModel;
   /** Class probabilities of digits recognized before, by drawing, strokes and model version. */
@@ -153,7 +159,7 @@ export class Recognizer {
         const drawingKey = drawingKeys[d];
         const key =
           drawingKey !== undefined && strokeIds.length === group.strokes.length
-            ? DigitCache.key(drawingKey, modelVersion, strokeIds)
+            ? DigitCache.key(drawingKey, modelVersion, group.strokes.map(authorScopedId))
             : null;
         return { group, strokeIds, key, cached: key === null ? undefined : this.cache.get(key) };
       }),

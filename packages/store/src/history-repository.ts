@@ -27,12 +27,14 @@ export class HistoryRepository {
       p_low: boolean | null;
       p_model: string | null;
       p_revision: number | null;
+      p_not_digit: boolean | null;
       l_text: string | null;
       l_created: Date | null;
     }>(
       `SELECT d.id, d.started_at, d.archived_at, d.final_revision,
               (SELECT count(*) FROM strokes s WHERE s.drawing_id = d.id AND s.state = 'active') AS stroke_count,
               p.text AS p_text, p.confidence AS p_confidence, p.low_confidence AS p_low, p.model_version AS p_model, p.revision AS p_revision,
+              EXISTS (SELECT 1 FROM jsonb_array_elements(p.digits) g WHERE g ->> 'notDigit' = 'true') AS p_not_digit,
               l.text AS l_text, l.created_at AS l_created
          FROM drawings d
          LEFT JOIN LATERAL (SELECT * FROM predictions WHERE drawing_id = d.id AND revision <= d.final_revision
@@ -59,6 +61,7 @@ export class HistoryRepository {
                 lowConfidence: r.p_low ?? true,
                 modelVersion: r.p_model ?? '',
                 revision: r.p_revision ?? 0,
+                notDigit: r.p_not_digit ?? false,
               },
         label: r.l_text === null ? null : { text: r.l_text, createdAt: (r.l_created as Date).toISOString() },
       }),
@@ -137,5 +140,18 @@ export class HistoryRepository {
       predictions: predictions.rows.map((r) => toPrediction(r, roomId)),
       labels: labels.rows.map((l) => ({ text: l.text, revision: l.revision, userId: l.user_id, createdAt: l.created_at.toISOString() })),
     };
+  }
+
+  /**
+   * Deletes an archived drawing of `roomId` for good: its strokes, predictions and labels go with it, so
+   * labels given to it are no longer used for retraining (models already trained keep what they learned).
+   * The drawing on the board cannot be deleted. False when the room has no such archived drawing.
+   */
+  async deleteArchived(roomId: string, drawingId: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query('DELETE FROM drawings WHERE id = $1 AND room_id = $2 AND archived_at IS NOT NULL', [
+      drawingId,
+      roomId,
+    ]);
+    return (rowCount ?? 0) > 0;
   }
 }

@@ -92,7 +92,8 @@ export class RecognitionStore {
     this.cachePoints = options.cachePoints ?? 2_000_000;
     // Reads and stores of jobs running at the same moment share one round trip.
     this.reads = new GroupCommit((requests) => this.readMany(requests), { maxInFlight: 2, gatherTurn: true });
-    this.stores = new GroupCommit((items) => this.storeMany(items), { maxInFlight: 2 });
+    // Boards of one inference batch finish in the same turn: their predictions leave in one statement.
+    this.stores = new GroupCommit((items) => this.storeMany(items), { maxInFlight: 2, gatherTurn: true });
   }
 
   /** The latest board of a room (or that nothing is to be done). Concurrent calls share one query. */

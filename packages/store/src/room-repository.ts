@@ -87,6 +87,68 @@ const appended = (board: BoardState, item: StrokeCommit): BoardState => ({
   strokes: [...board.strokes, { id: item.stroke.id, points: item.stroke.points, authorId: item.authorId }],
 });
 
+/** What an undo or a redo changed on the board: strokes taken off (ids of the caller's) and put back. */
+export interface StepChanges {
+  revision: number;
+  removed: string[];
+  restored: BoardStroke[];
+}
+/** An undo: `strokeId` is the stroke taken off, or null when an erasure was undone. */
+export type UndoneStep = StepChanges & { strokeId: string | null };
+/** A redo: `stroke` is the stroke put back, or null when an erasure was redone. */
+export type RedoneStep = StepChanges & { stroke: BoardStroke | null };
+
+interface ErasureRow {
+  id: string;
+  stroke_ids: string[];
+  state_revision: number;
+}
+
+/** The caller's latest erasure in `state`; an undone one only while they have not drawn or loaded since. */
+async function lastErasure(client: pg.PoolClient, drawingId: number, userId: string, state: 'done' | 'undone'): Promise<ErasureRow | null> {
+  const { rows } = await client.query<ErasureRow>(
+    `SELECT e.id, e.stroke_ids, e.state_revision FROM erasures e
+      WHERE e.drawing_id = $1 AND e.author_id = $2 AND e.state = $3
+        AND ($3 = 'done' OR NOT EXISTS (SELECT 1 FROM strokes s WHERE s.drawing_id = $1 AND s.author_id = $2 AND s.added_revision > e.state_revision))
+      ORDER BY e.state_revision DESC, e.id DESC LIMIT 1`,
+    [drawingId, userId, state],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Undoes (`undone`: its strokes come back, within the budget) or redoes (`done`: erased again) an erasure
+ * as a new revision. Strokes the caller changed otherwise since are left as they are.
+ */
+async function setErasure(
+  client: pg.PoolClient,
+  roomId: string,
+  drawingId: number,
+  erasure: ErasureRow,
+  to: 'done' | 'undone',
+): Promise<StepChanges & { strokeId: null }> {
+  const from = to === 'undone' ? 'erased' : 'active';
+  if (to === 'undone') {
+    const { rows } = await client.query<{ n: string; points: string }>(
+      'SELECT count(*) AS n, coalesce(sum(point_count), 0) AS points FROM strokes WHERE id = ANY ($1::bigint[]) AND state = $2',
+      [erasure.stroke_ids, from],
+    );
+    checkBudget(await boardUsage(client, drawingId), Number(rows[0]?.n ?? 0), Number(rows[0]?.points ?? 0), 0);
+  }
+  const revision = await bumpRevision(client, roomId);
+  const { rows } = await client.query<StrokeRow>(
+    `UPDATE strokes SET state = $3, state_revision = $2, toggled_at = array_append(toggled_at, $2)
+      WHERE id = ANY ($1::bigint[]) AND state = $4
+      RETURNING stroke_id, author_id, points, added_revision, id`,
+    [erasure.stroke_ids, revision, to === 'undone' ? 'active' : 'erased', from],
+  );
+  await client.query('UPDATE erasures SET state = $2, state_revision = $3 WHERE id = $1', [erasure.id, to, revision]);
+  const strokes = rows.map(toBoardStroke);
+  return to === 'undone'
+    ? { revision, removed: [], restored: strokes, strokeId: null }
+    : { revision, removed: strokes.map((s) => s.id), restored: [], strokeId: null };
+}
+
 /** One stroke to append to a room's board. */
 export interface StrokeCommit {
   roomId: string;
@@ -263,36 +325,62 @@ export class RoomRepository {
     return board;
   }
 
-  /** Takes the caller's most recent active stroke off the board. */
-  async undo(roomId: string, userId: string): Promise<BoardState & { strokeId: string }> {
+  /**
+   * Takes back the caller's most recent step: the last stroke they drew (or redid) comes off the board, or
+   * when their last step was an erasure, the strokes it erased come back (within the board's budget).
+   */
+  async undo(roomId: string, userId: string): Promise<BoardState & UndoneStep> {
     const board = await inTransaction(this.pool, async (client) => {
       const { drawingId } = await lockRoom(client, roomId);
-      const { rows } = await client.query<{ id: string; stroke_id: string }>(
-        "SELECT id, stroke_id FROM strokes WHERE drawing_id = $1 AND author_id = $2 AND state = 'active' ORDER BY state_revision DESC, id DESC LIMIT 1",
+      const { rows } = await client.query<{ id: string; stroke_id: string; step: number }>(
+        `SELECT id, stroke_id, coalesce(action_revision, state_revision) AS step FROM strokes
+          WHERE drawing_id = $1 AND author_id = $2 AND state = 'active' ORDER BY step DESC, id DESC LIMIT 1`,
         [drawingId, userId],
       );
       const target = rows[0];
+      const erasure = await lastErasure(client, drawingId, userId, 'done');
+      if (erasure && (!target || erasure.state_revision > target.step)) {
+        const restored = await setErasure(client, roomId, drawingId, erasure, 'undone');
+        return { roomId, ...restored, drawingId, strokes: await activeStrokes(client, drawingId) };
+      }
       if (!target) throw new InklingError('NOTHING_TO_UNDO', 'you have no stroke on this board to undo');
       const revision = await bumpRevision(client, roomId);
       await client.query(
-        "UPDATE strokes SET state = 'undone', state_revision = $2, toggled_at = array_append(toggled_at, $2) WHERE id = $1",
+        "UPDATE strokes SET state = 'undone', state_revision = $2, action_revision = NULL, toggled_at = array_append(toggled_at, $2) WHERE id = $1",
         [target.id, revision],
       );
-      return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId), strokeId: target.stroke_id };
+      return {
+        roomId,
+        revision,
+        drawingId,
+        strokes: await activeStrokes(client, drawingId),
+        strokeId: target.stroke_id,
+        removed: [target.stroke_id],
+        restored: [],
+      };
     });
     this.seen(board);
     return board;
   }
 
-  /** Puts back the caller's most recently undone stroke, within the board's budget (others may have drawn meanwhile). */
-  async redo(roomId: string, userId: string): Promise<BoardState & { stroke: BoardStroke }> {
+  /**
+   * Puts back the caller's most recently undone step, within the board's budget (others may have drawn
+   * meanwhile): an undone stroke, or an undone erasure (its strokes are erased again). An undone erasure
+   * is forgotten once the caller draws or loads again, as an undone stroke is.
+   */
+  async redo(roomId: string, userId: string): Promise<BoardState & RedoneStep> {
     const board = await inTransaction(this.pool, async (client) => {
       const { drawingId } = await lockRoom(client, roomId);
-      const { rows } = await client.query<StrokeRow & { id: string; point_count: number }>(
-        "SELECT id, stroke_id, author_id, points, point_count FROM strokes WHERE drawing_id = $1 AND author_id = $2 AND state = 'undone' ORDER BY state_revision DESC, id DESC LIMIT 1",
+      const { rows } = await client.query<StrokeRow & { id: string; point_count: number; state_revision: number }>(
+        "SELECT id, stroke_id, author_id, points, point_count, state_revision FROM strokes WHERE drawing_id = $1 AND author_id = $2 AND state = 'undone' ORDER BY state_revision DESC, id DESC LIMIT 1",
         [drawingId, userId],
       );
       const target = rows[0];
+      const erasure = await lastErasure(client, drawingId, userId, 'undone');
+      if (erasure && (!target || erasure.state_revision > target.state_revision)) {
+        const erased = await setErasure(client, roomId, drawingId, erasure, 'done');
+        return { roomId, ...erased, drawingId, strokes: await activeStrokes(client, drawingId), stroke: null };
+      }
       if (!target) throw new InklingError('NOTHING_TO_REDO', 'you have nothing to redo');
       checkBudget(await boardUsage(client, drawingId), 1, target.point_count, 0);
       const revision = await bumpRevision(client, roomId);
@@ -300,7 +388,8 @@ export class RoomRepository {
         "UPDATE strokes SET state = 'active', state_revision = $2, toggled_at = array_append(toggled_at, $2) WHERE id = $1",
         [target.id, revision],
       );
-      return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId), stroke: toBoardStroke(target) };
+      const stroke = toBoardStroke(target);
+      return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId), stroke, removed: [], restored: [stroke] };
     });
     this.seen(board);
     return board;
@@ -403,6 +492,45 @@ export class RoomRepository {
       [drawingId, maxRevision],
     );
     return rows[0] ? toPrediction(rows[0], roomId) : null;
+  }
+
+  /**
+   * The eraser: takes the caller's strokes `strokeIds` off the board in one revision, as one step of their
+   * undo history (undo brings them back, redo erases them again), and forgets what they could redo, as any
+   * new change does. STROKE_NOT_FOUND, changing nothing, when one of them is not on the board.
+   */
+  async erase(roomId: string, userId: string, strokeIds: readonly string[]): Promise<BoardState & { removed: string[] }> {
+    const ids = [...new Set(strokeIds)];
+    const board = await inTransaction(this.pool, async (client) => {
+      const { drawingId } = await lockRoom(client, roomId);
+      const { rows } = await client.query<{ id: string }>(
+        "SELECT id FROM strokes WHERE drawing_id = $1 AND author_id = $2 AND state = 'active' AND stroke_id = ANY ($3::text[])",
+        [drawingId, userId, ids],
+      );
+      if (rows.length !== ids.length)
+        throw new InklingError('STROKE_NOT_FOUND', `${ids.length - rows.length} of the strokes to erase are not on the board`);
+      const revision = await bumpRevision(client, roomId);
+      const rowIds = rows.map((r) => r.id);
+      await client.query(
+        `UPDATE strokes SET state = 'erased', state_revision = $2, action_revision = coalesce(action_revision, state_revision),
+                toggled_at = array_append(toggled_at, $2)
+          WHERE id = ANY ($1::bigint[])`,
+        [rowIds, revision],
+      );
+      // A new step: what the caller had undone can no longer be redone.
+      await client.query("UPDATE strokes SET state = 'discarded' WHERE drawing_id = $1 AND author_id = $2 AND state = 'undone'", [
+        drawingId,
+        userId,
+      ]);
+      await client.query("DELETE FROM erasures WHERE drawing_id = $1 AND author_id = $2 AND state = 'undone'", [drawingId, userId]);
+      await client.query(
+        "INSERT INTO erasures (drawing_id, author_id, stroke_ids, state, state_revision) VALUES ($1, $2, $3, 'done', $4)",
+        [drawingId, userId, rowIds, revision],
+      );
+      return { roomId, revision, drawingId, strokes: await activeStrokes(client, drawingId), removed: ids };
+    });
+    this.seen(board);
+    return board;
   }
 }
 
