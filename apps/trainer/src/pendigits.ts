@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Point, Stroke } from '@inkling/protocol';
 import { z } from 'zod';
+import { extent } from './stroke-augment.js';
 
 export class PendigitsFormatError extends Error {
   readonly code = 'PENDIGITS_FORMAT';
@@ -133,22 +134,9 @@ export function toStrokes(
   placement: Placement = DEFAULT_PLACEMENT,
   idPrefix = 'p',
 ): Stroke[] {
-  let minX = Number.POSITIVE_INFINITY;
-  let minY = Number.POSITIVE_INFINITY;
-  let maxX = Number.NEGATIVE_INFINITY;
-  let maxY = Number.NEGATIVE_INFINITY;
-  for (const s of strokes)
-    for (const [x, y] of s) {
-      minX = Math.min(minX, x);
-      maxX = Math.max(maxX, x);
-      minY = Math.min(minY, y);
-      maxY = Math.max(maxY, y);
-    }
-  const longest = Math.max(maxX - minX, maxY - minY, 1e-9);
+  const { cx: midX, cy: midY, size: longest } = extent(strokes);
   const scale = placement.size / longest;
   const clamp = (v: number) => Math.min(1, Math.max(0, v));
-  const midX = (minX + maxX) / 2;
-  const midY = (minY + maxY) / 2;
   return strokes.map((s, k) => ({
     id: `${idPrefix}${k}`,
     points: s.map(

@@ -31,7 +31,8 @@ export const DEFAULT_STROKE_AUGMENT: StrokeAugmentOptions = {
 
 const uniform = (random: Random, lo: number, hi: number) => lo + random() * (hi - lo);
 
-function extent(strokes: readonly (readonly XY[])[]): { cx: number; cy: number; size: number } {
+/** Centre and longest side of the strokes' bounding box (a unit box at the origin when there is no point). */
+export function extent(strokes: readonly (readonly (readonly [number, number])[])[]): { cx: number; cy: number; size: number } {
   let minX = Number.POSITIVE_INFINITY;
   let minY = Number.POSITIVE_INFINITY;
   let maxX = Number.NEGATIVE_INFINITY;
