@@ -10,18 +10,27 @@ import type { OutboxStore, StoredStroke } from './outbox-store.js';
 const recordKey = (roomId: string, strokeId: string) => `${roomId}\u0000${strokeId}`;
 
 export function fileOutboxStore(path: string): OutboxStore {
-  let records: Map<string, StoredStroke> | null = null;
+  /**
+   * The file read once, shared by every operation: operations issued together continue in the order they were
+   * issued (each read of its own could finish in any order, and a remove could run before the put it follows).
+   */
+  let records: Promise<Map<string, StoredStroke>> | null = null;
   let writing: Promise<void> = Promise.resolve();
 
-  const read = async (): Promise<Map<string, StoredStroke>> => {
-    if (records) return records;
+  const readFromDisk = async (): Promise<Map<string, StoredStroke>> => {
     let list: StoredStroke[] = [];
     try {
       list = JSON.parse(await readFile(path, 'utf8')) as StoredStroke[];
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    records ??= new Map(list.map((r) => [recordKey(r.roomId, r.stroke.id), r]));
+    return new Map(list.map((r) => [recordKey(r.roomId, r.stroke.id), r]));
+  };
+  const read = (): Promise<Map<string, StoredStroke>> => {
+    records ??= readFromDisk().catch((err: unknown) => {
+      records = null; // a failed read is tried again by the next operation
+      throw err;
+    });
     return records;
   };
   const write = (all: Map<string, StoredStroke>) => {
