@@ -8,7 +8,7 @@ import { digitDrawing, LIMITS, type Stroke } from '@inkling/protocol';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Client, call, type Stack, startStack } from './support/stack.js';
+import { call, type Joined, joinRoom, type Stack, startStack } from './support/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -20,12 +20,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function joined(roomId?: string): Promise<{ client: Client; roomId: string }> {
-  const client = await stack.client();
-  const ack = await call(client, 'room:join', roomId ? { roomId, name: 'P' } : { name: 'P' });
-  if (!ack.ok) throw new Error(`join failed: ${ack.error.code}`);
-  return { client, roomId: ack.roomId };
-}
+const joined = async (roomId?: string): Promise<Joined> => joinRoom(await stack.client(), 'P', roomId);
 
 /** A 2,000-point stroke (the most a stroke may have) scribbled around one of ten places on the board. */
 function hugeStroke(id: string, slot: number): Stroke {

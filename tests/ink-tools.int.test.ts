@@ -9,7 +9,7 @@ import { createInklingClient, POINTER_INTERVAL_MS } from '@inkling/client';
 import { type DrawingDetail, digitDrawing, type HistoryPage, type Stroke } from '@inkling/protocol';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Client, call, nextEvent, type Stack, startStack } from './support/stack.js';
+import { type Client, call, commitStroke, type Joined, joinRoom, nextEvent, type Stack, startStack } from './support/stack.js';
 
 let stack: Stack;
 
@@ -20,18 +20,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function joined(name: string, roomId?: string): Promise<{ client: Client; roomId: string; userId: string }> {
-  const client = await stack.client();
-  const ack = await call(client, 'room:join', roomId ? { roomId, name } : { name });
-  if (!ack.ok) throw new Error(`join failed: ${ack.error.code}`);
-  return { client, roomId: ack.roomId, userId: ack.userId };
-}
-
-async function commit(client: Client, stroke: Stroke): Promise<number> {
-  const ack = await call(client, 'stroke:commit', { stroke });
-  if (!ack.ok) throw new Error(`commit failed: ${ack.error.code} ${ack.error.message}`);
-  return ack.revision;
-}
+const joined = async (name: string, roomId?: string): Promise<Joined> => joinRoom(await stack.client(), name, roomId);
+const commit = commitStroke;
 
 /** The stroke ids on the room's board, as a newcomer would see them. */
 async function boardIds(roomId: string): Promise<string[]> {

@@ -7,7 +7,7 @@
 import type { DrawingDetail, HistoryPage } from '@inkling/protocol';
 import { digitDrawing, numberDrawing, type Prediction, type Stroke } from '@inkling/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Client, call, nextEvent, type Stack, startStack } from './support/stack.js';
+import { type Client, call, commitStroke, type Joined, joinRoom, nextEvent, type Stack, startStack } from './support/stack.js';
 
 let stack: Stack;
 
@@ -18,18 +18,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function joined(name: string, roomId?: string): Promise<{ client: Client; roomId: string; userId: string }> {
-  const client = await stack.client();
-  const ack = await call(client, 'room:join', roomId ? { roomId, name } : { name });
-  if (!ack.ok) throw new Error(`join failed: ${ack.error.code}`);
-  return { client, roomId: ack.roomId, userId: ack.userId };
-}
-
-async function commit(client: Client, stroke: Stroke): Promise<number> {
-  const ack = await call(client, 'stroke:commit', { stroke });
-  if (!ack.ok) throw new Error(`commit failed: ${ack.error.code} ${ack.error.message}`);
-  return ack.revision;
-}
+const joined = async (name: string, roomId?: string): Promise<Joined> => joinRoom(await stack.client(), name, roomId);
+const commit = commitStroke;
 
 async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

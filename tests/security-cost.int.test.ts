@@ -12,7 +12,7 @@ import { createPool, TrainingData } from '@inkling/store';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query } from './support/database.js';
-import { type Client, call, nextEvent, type Stack, startStack } from './support/stack.js';
+import { type Client, call, type Joined, joinRoom, nextEvent, type Stack, startStack } from './support/stack.js';
 
 let stack: Stack;
 
@@ -24,12 +24,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function join(name: string, roomId?: string, url?: string): Promise<{ client: Client; roomId: string; userId: string }> {
-  const client = await stack.client(url);
-  const ack = await call(client, 'room:join', roomId ? { roomId, name } : { name });
-  if (!ack.ok) throw new Error(`join failed: ${ack.error.code}`);
-  return { client, roomId: ack.roomId, userId: ack.userId };
-}
+const join = async (name: string, roomId?: string, url?: string): Promise<Joined> => joinRoom(await stack.client(url), name, roomId);
 
 async function board(roomId: string): Promise<{ revision: number; strokes: number; points: number }> {
   const ack = await call(await stack.client(), 'room:join', { roomId, name: 'Checker' });

@@ -8,7 +8,7 @@ import { SessionTokens } from '@inkling/gateway';
 import { digitDrawing, type Stroke } from '@inkling/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query } from './support/database.js';
-import { type Client, call, nextEvent, SESSION_SECRET, type Stack, startStack } from './support/stack.js';
+import { call, commitStroke, type Joined, joinRoom, nextEvent, SESSION_SECRET, type Stack, startStack } from './support/stack.js';
 
 let stack: Stack;
 
@@ -19,25 +19,11 @@ afterAll(async () => {
   await stack?.close();
 });
 
-interface Person {
-  client: Client;
-  roomId: string;
-  userId: string;
-  token: string;
-}
+type Person = Joined;
 
-async function join(name: string, roomId?: string, token?: string): Promise<Person> {
-  const client = await stack.client(undefined, token ? { token } : {});
-  const ack = await call(client, 'room:join', roomId ? { roomId, name } : { name });
-  if (!ack.ok) throw new Error(`join failed: ${ack.error.code}`);
-  return { client, roomId: ack.roomId, userId: ack.userId, token: ack.token };
-}
-
-async function commit(client: Client, stroke: Stroke): Promise<number> {
-  const ack = await call(client, 'stroke:commit', { stroke });
-  if (!ack.ok) throw new Error(`commit failed: ${ack.error.code}`);
-  return ack.revision;
-}
+const join = async (name: string, roomId?: string, token?: string): Promise<Person> =>
+  joinRoom(await stack.client(undefined, token ? { token } : {}), name, roomId);
+const commit = commitStroke;
 
 /** The room's board as a newcomer sees it: `author/id` of every stroke, and the revision. */
 async function board(roomId: string): Promise<{ revision: number; strokes: string[] }> {

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Gateway, startGateway } from '@inkling/gateway';
-import type { ClientToServerEvents, ServerToClientEvents } from '@inkling/protocol';
+import type { ClientToServerEvents, ServerToClientEvents, Stroke } from '@inkling/protocol';
 import { startTrainerService, type TrainerService } from '@inkling/trainer/service';
 import { type RecognitionWorker, startRecognitionWorker } from '@inkling/worker';
 import pino from 'pino';
@@ -265,4 +265,26 @@ export function call<E extends keyof ClientToServerEvents>(
 ): Promise<Parameters<Parameters<ClientToServerEvents[E]>[1]>[0]> {
   // biome-ignore lint/suspicious/noExplicitAny: socket.io's emitWithAck typing cannot be narrowed per event here
   return (client.timeout(10_000) as any).emitWithAck(event, payload);
+}
+
+/** Someone in a room: their connection and who the gateway says they are. */
+export interface Joined {
+  client: Client;
+  roomId: string;
+  userId: string;
+  token: string;
+}
+
+/** Joins `roomId` (or a new room) as `name` on `client`; a refusal throws with its code. */
+export async function joinRoom(client: Client, name: string, roomId?: string): Promise<Joined> {
+  const ack = await call(client, 'room:join', roomId ? { roomId, name } : { name });
+  if (!ack.ok) throw new Error(`join failed: ${ack.error.code}`);
+  return { client, roomId: ack.roomId, userId: ack.userId, token: ack.token };
+}
+
+/** Commits a stroke, resolving with the new revision; a refusal throws with its code. */
+export async function commitStroke(client: Client, stroke: Stroke): Promise<number> {
+  const ack = await call(client, 'stroke:commit', { stroke });
+  if (!ack.ok) throw new Error(`commit failed: ${ack.error.code} ${ack.error.message}`);
+  return ack.revision;
 }

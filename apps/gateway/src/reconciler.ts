@@ -12,7 +12,7 @@
  * killed between setting the marker and adding its job would otherwise leave the room unrecognized until
  * the marker expires (PENDING_TTL_MS), every request in between being a no-op.
  */
-import { redisKeys } from '@inkling/protocol';
+import { defineScript, redisKeys } from '@inkling/protocol';
 import type { RecognitionStore } from '@inkling/store';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -71,18 +71,19 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
   let retryAll = false;
   let closed = false;
   const keys = redisKeys(deps.prefix);
+  const clearOrphanedMarker = defineScript<number>(deps.redis, 'inklingClearOrphanedMarker', CLEAR_ORPHANED_MARKER_SCRIPT);
 
   /** Clears the orphaned pending markers of these rooms (see CLEAR_ORPHANED_MARKER_SCRIPT); resolves with how many. */
   async function clearOrphanedMarkers(roomIds: readonly string[]): Promise<number> {
     // Redis down: nothing to check, and the requests wait in the queue until it is back anyway.
     if (roomIds.length === 0 || deps.redis.status !== 'ready') return 0;
     const jobPrefix = deps.jobKey('');
-    const checks = Promise.all(
-      roomIds.map((id) => deps.redis.eval(CLEAR_ORPHANED_MARKER_SCRIPT, 1, keys.pending(id), jobPrefix, batchJobId('')) as Promise<number>),
-    ).catch((err: unknown) => {
-      deps.log.warn({ err: (err as Error).message }, 'reconciler could not check pending markers; asking anyway');
-      return [] as number[];
-    });
+    const checks = Promise.all(roomIds.map((id) => clearOrphanedMarker([keys.pending(id)], [jobPrefix, batchJobId('')]))).catch(
+      (err: unknown) => {
+        deps.log.warn({ err: (err as Error).message }, 'reconciler could not check pending markers; asking anyway');
+        return [] as number[];
+      },
+    );
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<number[]>((resolve) => {
       timer = setTimeout(() => resolve([]), MARKER_CHECK_TIMEOUT_MS);
