@@ -13,10 +13,12 @@
 
 import { randomBytes } from 'node:crypto';
 import {
+  type BoardChange,
   type BoardRevision,
   defineScript,
   InklingError,
   MAX_BOARDS_PER_JOB,
+  MAX_CHANGE_POINTS,
   PENDING_TTL_MS,
   type PipelineTrace,
   RECOGNITION_JOB_OPTIONS,
@@ -86,6 +88,16 @@ interface Waiting {
   explicit: Waiter[];
   /** Hop times of the first request of this entry, when tracing. */
   trace?: PipelineTrace;
+  /** The change that made `revision`, while this entry covers only that one change. */
+  change?: BoardChange;
+}
+
+/** What a request may add to the room and revision it names. */
+export interface RequestDetails {
+  /** When the change was committed (`traceNowMs()`): starts the request's trace when tracing is on. */
+  committedAtMs?: number;
+  /** The change that made the revision, so a worker holding the board before it need not read the board. */
+  change?: BoardChange;
 }
 
 export interface RecognitionQueueOptions {
@@ -152,15 +164,14 @@ export class RecognitionQueue {
     return this.waiting.size;
   }
 
-  /**
-   * Asks for recognition of the room's latest board. Returns at once; never fails. `committedAtMs` (when the
-   * change was committed, `traceNowMs()`) starts the request's trace when tracing is on.
-   */
-  request(roomId: string, revision: number, acceptedAtMs: number, committedAtMs?: number): void {
+  /** Asks for recognition of the room's latest board. Returns at once; never fails. */
+  request(roomId: string, revision: number, acceptedAtMs: number, details: RequestDetails = {}): void {
+    const { committedAtMs } = details;
     const trace = this.options.trace && committedAtMs !== undefined ? [acceptedAtMs, committedAtMs] : undefined;
+    const change = details.change && carriable(details.change) ? details.change : undefined;
     const delayMs = this.options.faultEnqueueDelayMs ?? 0;
-    if (delayMs > 0) setTimeout(() => this.add(roomId, revision, acceptedAtMs, null, trace), delayMs);
-    else this.add(roomId, revision, acceptedAtMs, null, trace);
+    if (delayMs > 0) setTimeout(() => this.add(roomId, revision, acceptedAtMs, null, trace, change), delayMs);
+    else this.add(roomId, revision, acceptedAtMs, null, trace, change);
   }
 
   /**
@@ -185,7 +196,14 @@ export class RecognitionQueue {
     return revision;
   }
 
-  private add(roomId: string, revision: number, acceptedAtMs: number, explicit: Waiter | null, trace?: PipelineTrace): void {
+  private add(
+    roomId: string,
+    revision: number,
+    acceptedAtMs: number,
+    explicit: Waiter | null,
+    trace?: PipelineTrace,
+    change?: BoardChange,
+  ): void {
     if (this.closed) {
       explicit?.reject(new InklingError('UNAVAILABLE', 'the server is shutting down'));
       return;
@@ -195,9 +213,11 @@ export class RecognitionQueue {
       entry.revision = Math.max(entry.revision, revision);
       entry.acceptedAtMs = Math.min(entry.acceptedAtMs, acceptedAtMs);
       if (explicit) entry.explicit.push(explicit);
+      // The entry now covers several changes: the worker reads the board.
+      entry.change = undefined;
       this.options.metrics.requests.inc({ outcome: 'coalesced' });
     } else {
-      this.waiting.set(roomId, { revision, acceptedAtMs, explicit: explicit ? [explicit] : [], trace });
+      this.waiting.set(roomId, { revision, acceptedAtMs, explicit: explicit ? [explicit] : [], trace, change });
     }
     this.schedule();
   }
@@ -251,6 +271,7 @@ export class RecognitionQueue {
         if (newer) {
           newer.revision = Math.max(newer.revision, entry.revision);
           newer.acceptedAtMs = Math.min(newer.acceptedAtMs, entry.acceptedAtMs);
+          newer.change = undefined;
         } else this.waiting.set(roomId, entry);
       }
       const delay = Math.min(10_000, 250 * 2 ** Math.min(this.failures - 1, 6));
@@ -286,6 +307,7 @@ export class RecognitionQueue {
       if (marks[i] !== 1 && marks[i] !== 2) return;
       const board: BoardRevision = { roomId, revision: entry.revision, acceptedAtMs: entry.acceptedAtMs };
       if (marks[i] === 2) board.explicit = true;
+      if (entry.change) board.change = entry.change;
       const trace = traceHop(entry.trace, 'enqueued');
       if (trace) board.trace = trace;
       boards.push(board);
@@ -326,6 +348,9 @@ export class RecognitionQueue {
     await Promise.all([this.redis, this.bullConnection].map((c) => c.quit().catch(() => undefined)));
   }
 }
+
+/** A change travels in the job only while it is small: a long stroke is cheaper read than carried. */
+const carriable = (change: BoardChange): boolean => change.type !== 'stroke-added' || change.points.length <= MAX_CHANGE_POINTS;
 
 /** The id of the job a batch adds: a room's pending marker holds the batch token, so the marker names its job. */
 export const batchJobId = (token: string): string => `b${token}`;

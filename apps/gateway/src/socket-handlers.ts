@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type AckFailure,
   type Board,
+  type BoardChange,
   type BoardStroke,
   type ClientToServerEvents,
   CommitPayloadSchema,
@@ -162,8 +163,8 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
    * recognize is already recorded there (the room's revision is ahead of its recognized revision), so the
    * request is queued in the background and a Redis outage only delays the prediction.
    */
-  const enqueue = async (board: Pick<BoardState, 'roomId' | 'revision'>, acceptedAtMs: number) => {
-    recognition.request(board.roomId, board.revision, acceptedAtMs, traceNowMs());
+  const enqueue = async (board: Pick<BoardState, 'roomId' | 'revision'>, acceptedAtMs: number, change?: BoardChange) => {
+    recognition.request(board.roomId, board.revision, acceptedAtMs, { committedAtMs: traceNowMs(), change });
   };
 
   io.on('connection', (socket: InklingSocket) => {
@@ -329,7 +330,14 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
         authorId: stroke.authorId,
         revision: board.revision,
       });
-      await enqueue(board, acceptedAtMs);
+      await enqueue(board, acceptedAtMs, {
+        type: 'stroke-added',
+        drawingId: board.drawingId,
+        baseRevision: board.revision - 1,
+        rowId: board.strokeRowId,
+        strokeId: stroke.id,
+        points: stroke.points,
+      });
       return { revision: board.revision };
     });
 
@@ -341,7 +349,7 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
         drawingId: board.drawingId,
         archivedDrawingId: board.archivedDrawingId,
       });
-      await enqueue(board, acceptedAtMs);
+      await enqueue(board, acceptedAtMs, { type: 'cleared', drawingId: board.drawingId });
       return { revision: board.revision };
     });
 

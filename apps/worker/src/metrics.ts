@@ -18,7 +18,7 @@ export function createWorkerMetrics() {
     }),
     boardReads: new Counter({
       name: 'inkling_worker_board_reads_total',
-      help: 'Boards read from Postgres for recognition: full (not cached on this worker) or delta (only strokes changed since)',
+      help: "Boards had for recognition: full or delta (read from Postgres: not cached on this worker, or only strokes changed since), or change (the job's change applied to the cached board: no read)",
       labelNames: ['kind'] as const,
       registers: [registry],
     }),

@@ -190,4 +190,46 @@ describe('recognition processor', () => {
     await queue.obliterate({ force: true });
     await process.close();
   });
+
+  it('a job carrying the change that made its revision is recognized without a read when this worker holds the board before it', async () => {
+    await room('p-change', ['c1']);
+    const reads: string[] = [];
+    const seen: string[][] = [];
+    const process = createRecognitionProcessor({
+      redis,
+      prefix,
+      store: new RecognitionStore(pool, { onRead: (kind) => reads.push(kind) }),
+      recognize: async (board) => {
+        seen.push(board.strokes.map((s) => s.id));
+        return fakeRecognize(board);
+      },
+      log: pino({ level: 'silent' }),
+      metrics: createWorkerMetrics(),
+      faultDelayMs: 0,
+    });
+    await process(job({ boards: [{ roomId: 'p-change', revision: 1, acceptedAtMs: Date.now() }] }));
+    const committed = await rooms.commitStroke('p-change', 'u', stroke('c2'));
+    const change = {
+      type: 'stroke-added' as const,
+      drawingId: committed.drawingId,
+      baseRevision: 1,
+      rowId: committed.strokeRowId,
+      strokeId: 'c2',
+      points: stroke('c2').points,
+    };
+    await redis.set(keys.pending('p-change'), 'queued', 'PX', 30_000);
+    const second = await process(job({ boards: [{ roomId: 'p-change', revision: 2, acceptedAtMs: Date.now(), change }] }));
+    expect(second.boards).toEqual([{ type: 'published', roomId: 'p-change', revision: 2, text: '2', modelVersion: 'fake' }]);
+    expect(await storedRevision('p-change')).toBe(2);
+    // Another stroke lands while the worker holds revision 2, but its job names the change on a board the worker
+    // never saw (revision 3 on 2 is fine; 4 on 3 is not): that one is read.
+    await rooms.commitStroke('p-change', 'u', stroke('c3'));
+    const fourth = await rooms.commitStroke('p-change', 'u', stroke('c4'));
+    await redis.set(keys.pending('p-change'), 'queued', 'PX', 30_000);
+    const stale = { ...change, baseRevision: 3, rowId: fourth.strokeRowId, strokeId: 'c4' };
+    await process(job({ boards: [{ roomId: 'p-change', revision: 4, acceptedAtMs: Date.now(), change: stale }] }));
+    expect(reads).toEqual(['full', 'change', 'delta']);
+    expect(seen).toEqual([['c1'], ['c1', 'c2'], ['c1', 'c2', 'c3', 'c4']]);
+    await process.close();
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * Processes one recognition job (one or more rooms): reads each room's latest board from Postgres (only
- * what changed since this worker last saw it), recognizes it in the inference threads, stores the
+ * what changed since this worker last saw it; nothing when the job carries the change and this worker holds
+ * the board before it), recognizes it in the inference threads, stores the
  * prediction with the room's recognized revision, and only then publishes it to the gateways — through an
  * atomic compare-and-publish in Redis, so a room never sees a prediction after a newer one. Each room goes
  * its own way: a slow or failing board holds back no other room of the job (the job is retried for the
@@ -112,12 +113,16 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
     for (const b of boards) {
       const seen = byRoom.get(b.roomId);
       if (!seen) byRoom.set(b.roomId, b);
-      else
+      else {
+        // Two requests for one room: the board is read (neither change alone makes the latest revision).
+        const { change: _change, ...first } = seen;
         byRoom.set(b.roomId, {
-          ...seen,
+          ...first,
+          revision: Math.max(seen.revision, b.revision),
           acceptedAtMs: Math.min(seen.acceptedAtMs, b.acceptedAtMs),
           ...(seen.explicit || b.explicit ? { explicit: true } : {}),
         });
+      }
     }
     return [...byRoom.values()];
   }
@@ -171,8 +176,14 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
       // Explicit Recognize requests travel in the job (or, made while the room had a job, in its explicit key,
       // which that job's finish takes): no Redis round trip here.
       const explicit = rooms.map((r) => r.explicit === true);
+      // A job that carries the change making its revision needs no read when this worker holds the board
+      // before it (its last job of the room); an explicit Recognize always reads (it may re-show a revision).
       const reads: BoardRead[] = await Promise.all(
-        rooms.map((r, i) => deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === true })),
+        rooms.map(
+          (r, i) =>
+            (!explicit[i] && r.change && deps.store.applyChange(r.roomId, r.revision, r.change)) ||
+            deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === true }),
+        ),
       );
       const readAtMs = traceNowMs();
       for (const r of rooms) {

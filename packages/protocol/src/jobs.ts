@@ -1,15 +1,42 @@
 /**
  * BullMQ recognition jobs between the gateways (producers) and the workers (consumers), and the Redis keys
  * both sides share. A job names rooms, not boards: the worker reads each room's latest board from Postgres
- * (only what changed since the board it last saw), so a job costs the same whatever the size of the board.
+ * (only what changed since the board it last saw), so a job costs the same whatever the size of the board —
+ * or, when the job carries the one change that made the revision and the worker holds the board before it,
+ * applies that change without reading at all.
  */
 import { z } from 'zod';
+import { PointSchema } from './drawing.js';
 import { PipelineTraceSchema } from './pipeline-trace.js';
 
 export const RECOGNITION_QUEUE = 'recognition';
 
 /** Most rooms one recognition job names. */
 export const MAX_BOARDS_PER_JOB = 64;
+
+/**
+ * The change that made a request's revision, when the gateway knows it whole: a worker holding the board at
+ * the revision before (`baseRevision`) applies it instead of reading the board back from Postgres. Only the
+ * change travels (one stroke, or nothing for a cleared board), never the board; a worker without that exact
+ * board reads it as usual.
+ */
+export const BoardChangeSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('stroke-added'),
+    drawingId: z.number().int().min(0),
+    baseRevision: z.number().int().min(0),
+    /** The strokes table's row id: the worker's board knows strokes by row. */
+    rowId: z.number().int().min(0),
+    strokeId: z.string(),
+    points: z.array(PointSchema).min(1),
+  }),
+  /** The board was cleared: an empty drawing, whatever came before. */
+  z.object({ type: z.literal('cleared'), drawingId: z.number().int().min(0) }),
+]);
+export type BoardChange = z.infer<typeof BoardChangeSchema>;
+
+/** Most points a change may carry in a job; a longer stroke is read from Postgres instead. */
+export const MAX_CHANGE_POINTS = 600;
 
 /**
  * A room that needs recognition. Whatever revision asked, the worker recognizes the room's latest one, so
@@ -26,6 +53,8 @@ export const BoardRevisionSchema = z.object({
    * (One asked while the room already had a job sets the room's `explicit` key instead; see `redisKeys`.)
    */
   explicit: z.boolean().optional(),
+  /** What made `revision` (see `BoardChangeSchema`); absent when the request covers several changes. */
+  change: BoardChangeSchema.optional(),
   /** Hop times so far, when the gateway traces the pipeline (`PIPELINE_TRACE`; see pipeline-trace.ts). */
   trace: PipelineTraceSchema.optional(),
 });

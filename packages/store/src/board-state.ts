@@ -7,3 +7,8 @@ export interface BoardState {
   drawingId: number;
   strokes: BoardStroke[];
 }
+
+/** A board just after a stroke commit, and the new stroke's row in the strokes table. */
+export interface CommittedBoard extends BoardState {
+  strokeRowId: number;
+}

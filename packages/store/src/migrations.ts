@@ -477,6 +477,76 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       $fn$;
     `,
   },
+  {
+    version: 9,
+    name: 'stroke commits return the new stroke row id (recognition jobs carry the change: no board read)',
+    sql: `
+      -- As in version 8, and the result names the new stroke's row: a recognition job can then carry the
+      -- change itself, and a worker that saw the board before applies it without reading the board back.
+      DROP FUNCTION inkling_commit_strokes(text[], text[], text[], jsonb, integer[], integer, integer, integer);
+      CREATE FUNCTION inkling_commit_strokes(p_rooms text[], p_authors text[], p_strokes text[], p_points jsonb, p_known integer[],
+                                             p_max_strokes integer, p_max_points integer, p_max_stored integer)
+      RETURNS TABLE (ord integer, revision integer, drawing_id bigint, row_id bigint, strokes jsonb, error text)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        i integer;
+        v_drawing bigint;
+        v_before integer;
+        v_expired boolean;
+        v_revision integer;
+        v_active integer;
+        v_active_points bigint;
+        v_stored integer;
+        v_points jsonb;
+        v_dup boolean;
+      BEGIN
+        PERFORM 1 FROM rooms r WHERE r.id = ANY (p_rooms) ORDER BY r.id FOR UPDATE;
+        FOR i IN 1 .. coalesce(array_length(p_rooms, 1), 0) LOOP
+          ord := i - 1;
+          revision := NULL;
+          drawing_id := NULL;
+          row_id := NULL;
+          strokes := NULL;
+          error := NULL;
+          SELECT r.current_drawing_id, r.revision, r.expired_at IS NOT NULL INTO v_drawing, v_before, v_expired
+            FROM rooms r WHERE r.id = p_rooms[i];
+          IF NOT FOUND THEN
+            error := 'IK404';
+          ELSIF v_expired THEN
+            error := 'IK410';
+          ELSE
+            v_points := p_points -> (i - 1);
+            SELECT count(*) FILTER (WHERE s.state = 'active'), coalesce(sum(s.point_count) FILTER (WHERE s.state = 'active'), 0),
+                   count(*), coalesce(bool_or(s.stroke_id = p_strokes[i] AND s.author_id = p_authors[i]), false)
+              INTO v_active, v_active_points, v_stored, v_dup FROM strokes s WHERE s.drawing_id = v_drawing;
+            IF v_dup THEN
+              error := 'IK409';
+            ELSIF v_active >= p_max_strokes OR v_active_points + jsonb_array_length(v_points) > p_max_points OR v_stored >= p_max_stored THEN
+              error := 'IK413';
+            ELSE
+              UPDATE rooms r SET revision = r.revision + 1,
+                     last_active_at = CASE WHEN r.last_active_at < now() - interval '1 minute' THEN now() ELSE r.last_active_at END
+               WHERE r.id = p_rooms[i] RETURNING r.revision INTO v_revision;
+              UPDATE strokes s SET state = 'discarded', state_revision = v_revision
+               WHERE s.drawing_id = v_drawing AND s.author_id = p_authors[i] AND s.state = 'undone';
+              INSERT INTO strokes (drawing_id, stroke_id, author_id, points, point_count, added_revision, state_revision)
+              VALUES (v_drawing, p_strokes[i], p_authors[i], v_points, jsonb_array_length(v_points), v_revision, v_revision)
+              RETURNING id INTO row_id;
+              revision := v_revision;
+              drawing_id := v_drawing;
+              IF v_before IS DISTINCT FROM p_known[i] THEN
+                SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.stroke_id, 'authorId', s.author_id, 'points', s.points)
+                         ORDER BY s.added_revision, s.id), '[]'::jsonb)
+                  INTO strokes FROM strokes s WHERE s.drawing_id = v_drawing AND s.state = 'active';
+              END IF;
+            END IF;
+          END IF;
+          RETURN NEXT;
+        END LOOP;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 const LOCK_ID = 727_001;

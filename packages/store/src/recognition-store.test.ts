@@ -51,7 +51,7 @@ describe('RecognitionStore', () => {
     await rooms.commitStroke('rs-delta', 'u1', stroke('a'));
     await rooms.commitStroke('rs-delta', 'u2', stroke('b', 7));
     const first = board(await counting.readBoard({ roomId: 'rs-delta', explicit: false }));
-    expect(first.fullRead).toBe(true);
+    expect(first.source).toBe('full');
     expect(first.board.strokes.map((s) => s.id)).toEqual(['a', 'b']);
     expect(first.board.revision).toBe(2);
     expect(first.board.points).toBe(first.board.strokes.reduce((n, s) => n + s.points.length, 0));
@@ -63,14 +63,14 @@ describe('RecognitionStore', () => {
     await rooms.undo('rs-delta', 'u1');
     await rooms.redo('rs-delta', 'u1');
     const second = board(await counting.readBoard({ roomId: 'rs-delta', explicit: false }));
-    expect(second.fullRead).toBe(false);
+    expect(second.source).toBe('delta');
     expect(second.board.revision).toBe(7);
     expect(second.board.strokes.map((s) => s.id)).toEqual(await activeIds('rs-delta'));
     // Unchanged strokes are the same objects as before (nothing re-read, nothing copied).
     expect(second.board.strokes[0]).toBe(first.board.strokes[0]);
     // Another process without the cached board reads it whole, and sees the same.
     const other = board(await store.readBoard({ roomId: 'rs-delta', explicit: false }));
-    expect(other.fullRead).toBe(true);
+    expect(other.source).toBe('full');
     expect(other.board.strokes).toEqual(second.board.strokes);
     expect(reads).toEqual(['full', 'delta']);
 
@@ -78,6 +78,47 @@ describe('RecognitionStore', () => {
     const cleared = await rooms.clear('rs-delta');
     const third = board(await counting.readBoard({ roomId: 'rs-delta', explicit: false }));
     expect(third.board).toMatchObject({ drawingId: cleared.drawingId, revision: 8, strokes: [], points: 0 });
+  });
+
+  it("applies a job's change to the board it was made on without a read, and the result is the board Postgres holds", async () => {
+    const reads: string[] = [];
+    const store = new RecognitionStore(pool, { onRead: (kind) => reads.push(kind) });
+    await rooms.createRoom('rs-change');
+    await rooms.commitStroke('rs-change', 'u1', stroke('a'));
+    const before = board(await store.readBoard({ roomId: 'rs-change', explicit: false }));
+    const committed = await rooms.commitStroke('rs-change', 'u2', stroke('b', 7));
+    const change = {
+      type: 'stroke-added' as const,
+      drawingId: committed.drawingId,
+      baseRevision: committed.revision - 1,
+      rowId: committed.strokeRowId,
+      strokeId: 'b',
+      points: stroke('b', 7).points,
+    };
+    const applied = board(store.applyChange('rs-change', committed.revision, change) as BoardRead);
+    expect(applied.source).toBe('change');
+    expect(applied.board.revision).toBe(2);
+    expect(applied.board.strokes[0]).toBe(before.board.strokes[0]);
+    // Postgres holds the same board, and a later delta read (an undo of the applied stroke) finds its row.
+    const fresh = board(await new RecognitionStore(pool).readBoard({ roomId: 'rs-change', explicit: false }));
+    expect(applied.board).toEqual(fresh.board);
+    await rooms.undo('rs-change', 'u2');
+    const undone = board(await store.readBoard({ roomId: 'rs-change', explicit: false }));
+    expect(undone.source).toBe('delta');
+    expect(undone.board.strokes.map((s) => s.id)).toEqual(['a']);
+    expect(reads).toEqual(['full', 'change', 'delta']);
+
+    // Made on another board (a revision this process did not see, or another drawing): no board; read it.
+    expect(store.applyChange('rs-change', 3, { ...change, baseRevision: 1 })).toBeNull();
+    expect(store.applyChange('rs-change', 4, { ...change, baseRevision: 3, drawingId: committed.drawingId + 1 })).toBeNull();
+    expect(new RecognitionStore(pool).applyChange('rs-change', 3, change)).toBeNull();
+    // A Clear needs no base: the board at its revision is empty.
+    const cleared = await rooms.clear('rs-change');
+    const empty = board(
+      new RecognitionStore(pool).applyChange('rs-change', cleared.revision, { type: 'cleared', drawingId: cleared.drawingId }) as BoardRead,
+    );
+    const emptyRead = board(await new RecognitionStore(pool).readBoard({ roomId: 'rs-change', explicit: false }));
+    expect(empty.board).toEqual(emptyRead.board);
   });
 
   it('stores one prediction per revision, advances the recognized revision, and then has nothing to do', async () => {

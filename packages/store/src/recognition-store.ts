@@ -6,7 +6,7 @@
  * nothing. Gateways find lagging rooms here (the reconciler).
  */
 
-import type { Prediction, Stroke } from '@inkling/protocol';
+import type { BoardChange, Prediction, Stroke } from '@inkling/protocol';
 import type pg from 'pg';
 import { GroupCommit, type ItemResult } from './group-commit.js';
 import { PREDICTION_COLUMNS, type PredictionRow, toPrediction } from './room-repository.js';
@@ -41,8 +41,11 @@ export interface RecognitionBoard {
 export type BoardRead =
   /** The room's latest revision already has a stored prediction (and no explicit request): nothing to do. */
   | { type: 'up-to-date'; roomId: string; revision: number }
-  | { type: 'board'; board: RecognitionBoard; recognizedRevision: number; fullRead: boolean }
+  /** How the board was had: read whole, read as the changes since the cached board, or a job's change applied to it. */
+  | { type: 'board'; board: RecognitionBoard; source: BoardSource }
   | { type: 'gone'; roomId: string };
+
+export type BoardSource = 'full' | 'delta' | 'change';
 
 export interface BoardRequest {
   roomId: string;
@@ -67,14 +70,30 @@ interface BoardRow {
   strokes: StrokeRow[] | null;
 }
 
+const boardRead = (roomId: string, board: SeenBoard, source: BoardSource): BoardRead => ({
+  type: 'board',
+  source,
+  board: {
+    roomId,
+    drawingId: board.drawingId,
+    revision: board.revision,
+    strokes: board.strokes.map((s) => s.stroke),
+    points: board.points,
+  },
+});
+
+function assertNever(value: never): never {
+  throw new Error(`unknown board change ${JSON.stringify(value)}`);
+}
+
 const pointsOf = (strokes: readonly SeenStroke[]) => strokes.reduce((n, s) => n + s.stroke.points.length, 0);
 const byDrawingOrder = (a: SeenStroke, b: SeenStroke) => a.addedRevision - b.addedRevision || a.rowId - b.rowId;
 
 export interface RecognitionStoreOptions {
   /** Points of boards kept between reads (least recently used dropped first). */
   cachePoints?: number;
-  /** Called per board read, whether the whole board was read or only what changed. */
-  onRead?: (kind: 'full' | 'delta') => void;
+  /** Called per board had: read whole, read as what changed, or made from a job's change without a read. */
+  onRead?: (kind: BoardSource) => void;
 }
 
 export class RecognitionStore {
@@ -126,24 +145,37 @@ export class RecognitionStore {
       const row = byRoom.get(request.roomId)?.shift();
       if (!row) return { ok: true, value: { type: 'gone', roomId: request.roomId } };
       if (row.strokes === null) return { ok: true, value: { type: 'up-to-date', roomId: request.roomId, revision: row.revision } };
-      const board = this.apply(known[i], row);
-      this.options.onRead?.(row.full_board ? 'full' : 'delta');
-      return {
-        ok: true,
-        value: {
-          type: 'board',
-          recognizedRevision: row.recognized_revision,
-          fullRead: row.full_board,
-          board: {
-            roomId: request.roomId,
-            drawingId: board.drawingId,
-            revision: board.revision,
-            strokes: board.strokes.map((s) => s.stroke),
-            points: board.points,
-          },
-        },
-      };
+      const source = row.full_board ? 'full' : 'delta';
+      this.options.onRead?.(source);
+      return { ok: true, value: boardRead(request.roomId, this.apply(known[i], row), source) };
     });
+  }
+
+  /**
+   * The board at `revision` made from the change that made it, without a read — when this process holds the
+   * board that change was made on (or the change needs none: a cleared board). Null otherwise: read it.
+   * Only for a change the gateway reported with its revision (see `BoardChangeSchema`).
+   */
+  applyChange(roomId: string, revision: number, change: BoardChange): BoardRead | null {
+    let board: SeenBoard;
+    switch (change.type) {
+      case 'cleared':
+        board = { drawingId: change.drawingId, revision, strokes: [], points: 0 };
+        break;
+      case 'stroke-added': {
+        const base = this.seen.get(roomId);
+        if (!base || base.drawingId !== change.drawingId || base.revision !== change.baseRevision || revision !== change.baseRevision + 1)
+          return null;
+        const added: SeenStroke = { rowId: change.rowId, addedRevision: revision, stroke: { id: change.strokeId, points: change.points } };
+        board = { drawingId: base.drawingId, revision, strokes: [...base.strokes, added], points: base.points + change.points.length };
+        break;
+      }
+      default:
+        return assertNever(change);
+    }
+    this.remember(roomId, board);
+    this.options.onRead?.('change');
+    return boardRead(roomId, board, 'change');
   }
 
   /** The board a row describes: a whole board, or `base` with the row's changes applied (base is not mutated). */

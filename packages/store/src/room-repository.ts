@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { type BoardStroke, InklingError, LIMITS, type Prediction, pointCount, type Stroke } from '@inkling/protocol';
 import type pg from 'pg';
 import { BoardCache } from './board-cache.js';
-import type { BoardState } from './board-state.js';
+import type { BoardState, CommittedBoard } from './board-state.js';
 import { inTransaction } from './database.js';
 import { GroupCommit, type ItemResult } from './group-commit.js';
 
@@ -160,6 +160,7 @@ interface CommitRow {
   ord: number;
   revision: number | null;
   drawing_id: string | null;
+  row_id: string | null;
   strokes: BoardStroke[] | null;
   error: 'IK404' | 'IK409' | 'IK410' | 'IK413' | null;
 }
@@ -167,7 +168,7 @@ interface CommitRow {
 export class RoomRepository {
   /** Boards this process has seen, so stroke commits rarely need the board sent back. */
   private readonly boards = new BoardCache();
-  private readonly strokeCommits = new GroupCommit<StrokeCommit, BoardState>((items) => this.commitStrokes(items));
+  private readonly strokeCommits = new GroupCommit<StrokeCommit, CommittedBoard>((items) => this.commitStrokes(items));
   private readonly predictionInserts = new GroupCommit<Prediction, void>((ps) => this.insertPredictions(ps));
 
   constructor(private readonly pool: pg.Pool) {}
@@ -244,7 +245,7 @@ export class RoomRepository {
    * Appends a finished stroke; the author's redo history is discarded, as in any editor. Commits arriving
    * while earlier ones are being written share one round trip and one transaction (group commit).
    */
-  commitStroke(roomId: string, authorId: string, stroke: Stroke): Promise<BoardState> {
+  commitStroke(roomId: string, authorId: string, stroke: Stroke): Promise<CommittedBoard> {
     return this.strokeCommits.submit({ roomId, authorId, stroke });
   }
 
@@ -252,7 +253,7 @@ export class RoomRepository {
    * Commits several strokes (any rooms, applied in order) in one round trip and one transaction. Each item
    * fails on its own: room not found, duplicate stroke, board full.
    */
-  async commitStrokes(items: readonly StrokeCommit[]): Promise<ItemResult<BoardState>[]> {
+  async commitStrokes(items: readonly StrokeCommit[]): Promise<ItemResult<CommittedBoard>[]> {
     // The board each item is expected to land on: the cached one, or for a room's later item in this batch,
     // the board its earlier item should make. The database sends the board only where that is wrong.
     const expected = new Map<string, BoardState | undefined>();
@@ -262,8 +263,8 @@ export class RoomRepository {
       return before;
     });
     const { rows } = await this.pool.query<CommitRow>({
-      name: 'inkling_commit_strokes_v5',
-      text: 'SELECT ord, revision, drawing_id, strokes, error FROM inkling_commit_strokes($1, $2, $3, $4, $5, $6, $7, $8)',
+      name: 'inkling_commit_strokes_v9',
+      text: 'SELECT ord, revision, drawing_id, row_id, strokes, error FROM inkling_commit_strokes($1, $2, $3, $4, $5, $6, $7, $8)',
       values: [
         items.map((i) => i.roomId),
         items.map((i) => i.authorId),
@@ -276,7 +277,7 @@ export class RoomRepository {
       ],
     });
     const byOrd = new Map(rows.map((r) => [r.ord, r]));
-    return items.map((item, i): ItemResult<BoardState> => {
+    return items.map((item, i): ItemResult<CommittedBoard> => {
       const row = byOrd.get(i);
       if (!row) return { ok: false, error: new Error(`stroke commit ${i} of ${items.length} returned no row`) };
       switch (row.error) {
@@ -287,7 +288,7 @@ export class RoomRepository {
             : before && appended(before, item);
           if (!board) return { ok: false, error: new Error(`stroke commit ${i}: no board returned for an unknown revision`) };
           this.boards.remember(board);
-          return { ok: true, value: board };
+          return { ok: true, value: { ...board, strokeRowId: Number(row.row_id) } };
         }
         case 'IK404':
           return { ok: false, error: roomNotFound(item.roomId) };
