@@ -167,6 +167,16 @@ describe('web client in Chromium', () => {
     expect(await inkedPixels(ada)).toBe(before);
   });
 
+  it('loads a typed "42" as a PNG and reads 42 (issue 11: it was read as "612"), in several fonts', async () => {
+    for (const file of ['42-sans-48.png', '42-mono-48.png', '42-serif-48.png']) {
+      await ada.getByTestId('clear').click();
+      await waitForInk(grace, false);
+      await grace.getByTestId('load-file').setInputFiles(join(ROOT, 'packages', 'protocol', 'fixtures', 'typed', file));
+      await waitForInk(ada, true);
+      await recognizedText(ada, '42');
+    }
+  });
+
   it('on a phone-sized screen a finger draws too, and the number is recognized for everyone', async () => {
     await ada.getByTestId('clear').click();
     await waitForInk(grace, false);

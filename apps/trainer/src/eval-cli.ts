@@ -4,14 +4,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ModelMetadataSchema } from '@inkling/protocol';
+import { DEFAULT_PREPROCESS, ModelMetadataSchema, type PreprocessOptions } from '@inkling/protocol';
 import { initBackend, loadModelFolder, ModelFolderError, Recognizer } from '@inkling/recognizer';
 import { formatEvaluation } from './confusion-table.js';
 import { EVAL_USAGE, parseEvalArgs } from './eval-options.js';
 import { evaluateModel } from './evaluate.js';
 import { IdxFormatError } from './idx.js';
 import { loadMnist } from './mnist.js';
-import { evaluateNonDigits, evaluateNumbers, evaluateSingleDigits, measureSegmentation } from './pen-eval.js';
+import { evaluateNonDigits, evaluateNumbers, evaluateSingleDigits, measureSegmentation, TEST_SEED } from './pen-eval.js';
 import { formatPenReport, type PenReport, toPenMetrics } from './pen-report.js';
 import { loadPendigits, PendigitsFormatError } from './pendigits.js';
 import { CliUsageError } from './train-options.js';
@@ -53,12 +53,19 @@ async function main(): Promise<void> {
   const recognizer = await Recognizer.load(folder);
   const penStarted = performance.now();
   const step = (what: string) => process.stderr.write(`pen evaluation: ${what}…\n`);
+  // Without --pen-width-px: exactly the served path, with the shipped preprocessing.
+  const preprocess: PreprocessOptions | undefined =
+    o.penWidthPx === undefined ? undefined : { ...DEFAULT_PREPROCESS, penWidthPx: o.penWidthPx };
+  const shown = preprocess ?? DEFAULT_PREPROCESS;
+  process.stdout.write(
+    `\ninference preprocessing: box ${shown.boxPx} px, pen ${shown.penWidthPx} px${preprocess ? ' (--pen-width-px)' : ' (shipped default)'}\n`,
+  );
   step(`${pen.test.length} held-out digits`);
-  const single = evaluateSingleDigits(recognizer, pen.test);
+  const single = evaluateSingleDigits(recognizer, pen.test, preprocess);
   step(`${o.numbers} numbers`);
-  const numbers = o.numbers > 0 ? evaluateNumbers(recognizer, pen.test, o.numbers) : null;
+  const numbers = o.numbers > 0 ? evaluateNumbers(recognizer, pen.test, o.numbers, TEST_SEED, preprocess) : null;
   step(`${o.nonDigits} non-digits`);
-  const nonDigits = o.nonDigits > 0 ? evaluateNonDigits(recognizer, o.nonDigits) : null;
+  const nonDigits = o.nonDigits > 0 ? evaluateNonDigits(recognizer, o.nonDigits, TEST_SEED, preprocess) : null;
   step(`segmentation (${o.pairs} pairs per gap)`);
   const segmentation = o.pairs > 0 ? measureSegmentation(pen.test, o.pairs) : null;
   const report: PenReport = { writers: pen.split.test, single, numbers, nonDigits, segmentation };

@@ -11,6 +11,8 @@ export const EVAL_USAGE = `usage: npm run eval -- <model-folder> [options]
   --numbers N        numbers of 2–4 held-out digits to read with --pen (default 1000)
   --non-digits N     generated non-digits to show with --pen (default 1000)
   --pairs N          digit pairs per gap for the segmentation measurement with --pen (default 200)
+  --pen-width-px W   with --pen, preprocess at inference with a W px pen (0.5–8) instead of the shipped default
+                     (DEFAULT_PREPROCESS), to choose the inference pen width by measurement; not with --record
   --record           write the --pen figures into the folder's metadata.json (metrics.pen)
   --help             show this help`;
 
@@ -22,6 +24,8 @@ const EvalOptionsSchema = z.object({
   numbers: z.coerce.number().int().min(0).max(100_000).default(1000),
   nonDigits: z.coerce.number().int().min(0).max(100_000).default(1000),
   pairs: z.coerce.number().int().min(0).max(100_000).default(200),
+  /** Inference pen width for the --pen measurement; absent: the shipped DEFAULT_PREPROCESS. */
+  penWidthPx: z.coerce.number().min(0.5).max(8).optional(),
   record: z.boolean().default(false),
 });
 export type EvalOptions = z.infer<typeof EvalOptionsSchema>;
@@ -39,6 +43,7 @@ function rawArgs(argv: string[]) {
         numbers: { type: 'string' },
         'non-digits': { type: 'string' },
         pairs: { type: 'string' },
+        'pen-width-px': { type: 'string' },
         record: { type: 'boolean' },
       },
     });
@@ -47,18 +52,26 @@ function rawArgs(argv: string[]) {
   }
 }
 
+/** Command-line spelling of the options whose schema key differs. */
+const FLAG_NAMES: Record<string, string> = { nonDigits: 'non-digits', penWidthPx: 'pen-width-px' };
+
 export function parseEvalArgs(argv: string[]): EvalOptions {
   const parsed = rawArgs(argv);
   if (parsed.positionals.length !== 1) {
     throw new CliUsageError(`expected exactly one model folder, got ${parsed.positionals.length}\n${EVAL_USAGE}`);
   }
-  const { 'non-digits': nonDigits, ...values } = parsed.values;
-  const result = EvalOptionsSchema.safeParse({ folder: parsed.positionals[0], ...values, nonDigits });
+  const { 'non-digits': nonDigits, 'pen-width-px': penWidthPx, ...values } = parsed.values;
+  const result = EvalOptionsSchema.safeParse({ folder: parsed.positionals[0], ...values, nonDigits, penWidthPx });
   if (!result.success) {
     const issue = result.error.issues[0];
     const key = String(issue?.path[0] ?? '');
-    throw new CliUsageError(`invalid --${key === 'nonDigits' ? 'non-digits' : key}: ${issue?.message}\n${EVAL_USAGE}`);
+    throw new CliUsageError(`invalid --${FLAG_NAMES[key] ?? key}: ${issue?.message}\n${EVAL_USAGE}`);
   }
   if (result.data.record && !result.data.pen) throw new CliUsageError(`--record needs --pen\n${EVAL_USAGE}`);
+  if (result.data.penWidthPx !== undefined && !result.data.pen) throw new CliUsageError(`--pen-width-px needs --pen\n${EVAL_USAGE}`);
+  // The recorded pen figures describe the model as served, with the shipped preprocessing.
+  if (result.data.penWidthPx !== undefined && result.data.record) {
+    throw new CliUsageError(`--pen-width-px cannot be --record-ed: metadata holds the figures of the shipped preprocessing\n${EVAL_USAGE}`);
+  }
   return result.data;
 }

@@ -3,13 +3,14 @@
  * the shared preprocessing, the served folded inference graph): single digits, numbers of several digits side by
  * side, generated non-digits, calibration of the confidence, and segmentation of close pairs.
  */
-import { type Recognition, type Stroke, segmentDigits } from '@inkling/protocol';
+import { type PreprocessOptions, type Recognition, type Stroke, segmentDigits } from '@inkling/protocol';
 import type { Recognizer } from '@inkling/recognizer';
 import { type Random, seededRandom } from './augment.js';
 import { expectedCalibrationError } from './calibration.js';
 import { nonDigitStrokes } from './mixed-batches.js';
 import { nonDigit } from './non-digits.js';
 import { type PenDigit, toStrokes } from './pendigits.js';
+import { recognizeWithPreprocess } from './reading-with-preprocess.js';
 
 /** Columns of the pen confusion matrix beyond the digits: "not a digit" and "read as several digits". */
 export const NOT_DIGIT_COLUMN = 10;
@@ -37,14 +38,25 @@ export interface SingleDigitReport {
 const batches = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-function recognizeAll(recognizer: Recognizer, drawings: readonly Stroke[][]): Recognition[] {
-  return batches(drawings, 64).flatMap((b) => recognizer.recognizeMany(b));
+/**
+ * Reads drawings through the live recognizer; with `preprocess`, the same path with those preprocessing options
+ * (an inference pen width being measured) instead of the shipped defaults.
+ */
+function recognizeAll(recognizer: Recognizer, drawings: readonly Stroke[][], preprocess?: PreprocessOptions): Recognition[] {
+  return batches(drawings, 64).flatMap((b) =>
+    preprocess ? recognizeWithPreprocess(recognizer, b, preprocess) : recognizer.recognizeMany(b),
+  );
 }
 
-export function evaluateSingleDigits(recognizer: Recognizer, digits: readonly PenDigit[]): SingleDigitReport {
+export function evaluateSingleDigits(
+  recognizer: Recognizer,
+  digits: readonly PenDigit[],
+  preprocess?: PreprocessOptions,
+): SingleDigitReport {
   const results = recognizeAll(
     recognizer,
     digits.map((d) => toStrokes(d.strokes)),
+    preprocess,
   );
   const confusion = Array.from({ length: 10 }, () => new Array<number>(12).fill(0));
   const writers = new Map<number, { count: number; correct: number }>();
@@ -144,7 +156,13 @@ export interface NumberReport {
 }
 
 /** Numbers of 2–4 held-out digits of one writer side by side, random gaps (0.15–0.6 × height) and sizes (±20 %). */
-export function evaluateNumbers(recognizer: Recognizer, digits: readonly PenDigit[], count: number, seed = TEST_SEED): NumberReport {
+export function evaluateNumbers(
+  recognizer: Recognizer,
+  digits: readonly PenDigit[],
+  count: number,
+  seed = TEST_SEED,
+  preprocess?: PreprocessOptions,
+): NumberReport {
   const random = seededRandom(seed);
   const byWriter = new Map<number, PenDigit[]>();
   for (const d of digits) byWriter.set(d.writer, [...(byWriter.get(d.writer) ?? []), d]);
@@ -161,6 +179,7 @@ export function evaluateNumbers(recognizer: Recognizer, digits: readonly PenDigi
   const results = recognizeAll(
     recognizer,
     cases.map((c) => c.strokes),
+    preprocess,
   );
   let correct = 0;
   let wrongLength = 0;
@@ -181,7 +200,7 @@ export interface NonDigitReport {
 }
 
 /** Generated non-digits (test seed) through the live path: the share answered "not a digit", per kind. */
-export function evaluateNonDigits(recognizer: Recognizer, count: number, seed = TEST_SEED): NonDigitReport {
+export function evaluateNonDigits(recognizer: Recognizer, count: number, seed = TEST_SEED, preprocess?: PreprocessOptions): NonDigitReport {
   const random: Random = seededRandom(seed + 1);
   const cases = Array.from({ length: count }, (_, i) => {
     const { kind, strokes } = nonDigit(random);
@@ -190,6 +209,7 @@ export function evaluateNonDigits(recognizer: Recognizer, count: number, seed = 
   const results = recognizeAll(
     recognizer,
     cases.map((c) => c.strokes),
+    preprocess,
   );
   const kinds = new Map<string, { count: number; rejected: number }>();
   let rejected = 0;

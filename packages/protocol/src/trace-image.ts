@@ -1,9 +1,11 @@
 /**
- * Turns a picture of handwriting (a PNG someone loads) into strokes: find the ink, thin it to a one-pixel
- * skeleton (Zhang–Suen), and walk the skeleton into polylines. The strokes then go through the same
- * preprocessing as drawn ones, so a loaded image is recognized like a drawing.
+ * Turns a picture of handwriting or typed digits (a PNG someone loads) into strokes: find the ink, resample it
+ * onto a grid whose resolution follows the ink's height (so each digit of a typed number keeps its detail), thin it
+ * to a one-pixel skeleton and walk that into polylines (skeleton-paths.ts). The strokes then go through the same
+ * segmentation and preprocessing as drawn ones, so a loaded image is recognized like a drawing.
  */
 import { LIMITS, type Stroke } from './drawing.js';
+import { restoreEnds, tracePaths, zhangSuen } from './skeleton-paths.js';
 
 export interface RgbaImage {
   width: number;
@@ -19,18 +21,6 @@ export class ImageTraceError extends Error {
     this.name = 'ImageTraceError';
   }
 }
-
-const GRID = 48;
-const NEIGHBOURS: readonly [number, number][] = [
-  [0, -1],
-  [1, -1],
-  [1, 0],
-  [1, 1],
-  [0, 1],
-  [-1, 1],
-  [-1, 0],
-  [-1, -1],
-];
 
 /** Ink in [0, 1] per pixel: distance from the background colour (taken from the border), alpha-aware. */
 function inkMap(img: RgbaImage): Float32Array {
@@ -58,30 +48,66 @@ function inkMap(img: RgbaImage): Float32Array {
   return ink;
 }
 
-function zhangSuen(grid: Uint8Array, w: number, h: number): void {
-  const at = (x: number, y: number) => (x < 0 || y < 0 || x >= w || y >= h ? 0 : (grid[y * w + x] ?? 0));
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const pass of [0, 1]) {
-      const remove: number[] = [];
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          if (!at(x, y)) continue;
-          const p = NEIGHBOURS.map(([dx, dy]) => at(x + dx, y + dy));
-          const b = p.reduce((s: number, v) => s + v, 0);
-          if (b < 2 || b > 6) continue;
-          let a = 0;
-          for (let k = 0; k < 8; k++) if (p[k] === 0 && p[(k + 1) % 8] === 1) a++;
-          if (a !== 1) continue;
-          const [p2, , p4, , p6, , p8] = p as [number, number, number, number, number, number, number, number];
-          if (pass === 0 ? p2 * p4 * p6 === 0 && p4 * p6 * p8 === 0 : p2 * p4 * p8 === 0 && p2 * p6 * p8 === 0) remove.push(y * w + x);
+/** Cells of the grid the ink is thinned on: the ink box's height gets MIN_CELLS, its longer side at most MAX_CELLS. */
+const MIN_CELLS = 48;
+const MAX_CELLS = 192;
+/**
+ * Ink a cell needs to be part of a line. A shrunk cell holds the share of it the ink covers, so a thin line
+ * counts from about a third; an enlarged cell holds the ink at one point, where a line's edge is at one half.
+ */
+const SHRUNK_INK = 0.35;
+const ENLARGED_INK = 0.5;
+
+interface PixelBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Ink at a fractional position (pixel centres at +0.5), interpolated bilinearly; the image edge repeats. */
+function inkAt(ink: Float32Array, width: number, height: number, x: number, y: number): number {
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  const fx = x - x0;
+  const fy = y - y0;
+  const px = (i: number) => Math.min(Math.max(i, 0), width - 1);
+  const py = (i: number) => Math.min(Math.max(i, 0), height - 1);
+  const v = (cx: number, cy: number) => ink[py(cy) * width + px(cx)] ?? 0;
+  return (v(x0, y0) * (1 - fx) + v(x0 + 1, y0) * fx) * (1 - fy) + (v(x0, y0 + 1) * (1 - fx) + v(x0 + 1, y0 + 1) * fx) * fy;
+}
+
+/**
+ * The ink box resampled onto a `w`×`h` grid. Shrinking: each cell takes the mean ink of the image area it covers
+ * (pixels partly inside count by the share inside). Enlarging a small picture: each cell takes the ink
+ * interpolated at its centre, so no cell falls between pixels and lines stay smooth.
+ */
+function resample(ink: Float32Array, img: RgbaImage, box: PixelBox, w: number, h: number): Float32Array {
+  const sx = box.width / w;
+  const sy = box.height / h;
+  const out = new Float32Array(w * h);
+  for (let gy = 0; gy < h; gy++) {
+    const y0 = box.y + gy * sy;
+    const y1 = y0 + sy;
+    for (let gx = 0; gx < w; gx++) {
+      const x0 = box.x + gx * sx;
+      const x1 = x0 + sx;
+      if (sx < 1 || sy < 1) {
+        out[gy * w + gx] = inkAt(ink, img.width, img.height, x0 + sx / 2 - 0.5, y0 + sy / 2 - 0.5);
+        continue;
+      }
+      let sum = 0;
+      for (let py = Math.floor(y0); py < y1; py++) {
+        const wy = Math.min(y1, py + 1) - Math.max(y0, py);
+        for (let px = Math.floor(x0); px < x1; px++) {
+          const wx = Math.min(x1, px + 1) - Math.max(x0, px);
+          sum += wx * wy * (ink[py * img.width + px] ?? 0);
         }
       }
-      for (const i of remove) grid[i] = 0;
-      if (remove.length > 0) changed = true;
+      out[gy * w + gx] = sum / (sx * sy);
     }
   }
+  return out;
 }
 
 /** Strokes (board units, the drawing centred and fitted to 80% of the board) traced from an image. */
@@ -104,33 +130,31 @@ export function imageToStrokes(img: RgbaImage): Stroke[] {
     }
   }
   if (maxX < 0) throw new ImageTraceError('no handwriting found in the image');
-  const side = Math.max(maxX - minX + 1, maxY - minY + 1);
-  const scale = GRID / side;
-  const w = Math.max(1, Math.ceil((maxX - minX + 1) * scale));
-  const h = Math.max(1, Math.ceil((maxY - minY + 1) * scale));
-  // Area-average the ink box down to the grid, then threshold.
-  const sum = new Float32Array(w * h);
-  const count = new Float32Array(w * h);
-  for (let y = minY; y <= maxY; y++) {
-    for (let x = minX; x <= maxX; x++) {
-      const i = Math.min(h - 1, Math.floor((y - minY) * scale)) * w + Math.min(w - 1, Math.floor((x - minX) * scale));
-      sum[i] = (sum[i] ?? 0) + (ink[y * img.width + x] ?? 0);
-      count[i] = (count[i] ?? 0) + 1;
-    }
-  }
+  const box = { x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1 };
+  // Resolution follows the height, so each digit of a wide number keeps as many cells as a single digit would.
+  const scale = Math.min(MIN_CELLS / box.height, MAX_CELLS / Math.max(box.width, box.height));
+  const w = Math.max(1, Math.round(box.width * scale));
+  const h = Math.max(1, Math.round(box.height * scale));
+  const cells = resample(ink, img, box, w, h);
+  const threshold = w > box.width || h > box.height ? ENLARGED_INK : SHRUNK_INK;
   const grid = new Uint8Array(w * h);
-  for (let i = 0; i < grid.length; i++) grid[i] = (count[i] ?? 0) > 0 && (sum[i] ?? 0) / (count[i] ?? 1) >= 0.35 ? 1 : 0;
+  for (let i = 0; i < grid.length; i++) grid[i] = (cells[i] ?? 0) >= threshold ? 1 : 0;
+  const inkCells = grid.reduce((n: number, v) => n + v, 0);
   zhangSuen(grid, w, h);
-  const paths = tracePaths(grid, w, h);
-  const offX = (GRID - w) / 2;
-  const offY = (GRID - h) / 2;
+  const skeletonCells = grid.reduce((n: number, v) => n + v, 0);
+  const inkWidth = inkCells / Math.max(1, skeletonCells);
+  const paths = tracePaths(grid, w, h, inkWidth).map((path) => restoreEnds(path, inkWidth / 2));
+  const fit = 0.8 / Math.max(w, h);
+  const onBoard = (v: number) => Math.min(1, Math.max(0, v));
   const toBoard = (gx: number, gy: number): [number, number] => [
-    0.1 + (0.8 * (gx + offX + 0.5)) / GRID,
-    0.1 + (0.8 * (gy + offY + 0.5)) / GRID,
+    onBoard(0.5 + (gx + 0.5 - w / 2) * fit),
+    onBoard(0.5 + (gy + 0.5 - h / 2) * fit),
   ];
   return paths.slice(0, LIMITS.maxStrokesPerBoard).map((path, k) => ({
     id: `img-${k}`,
-    points: smooth(path).map(([gx, gy], i) => [...toBoard(gx, gy), i * 8] as [number, number, number]),
+    points: smooth(path)
+      .slice(0, LIMITS.maxPointsPerStroke)
+      .map(([gx, gy], i) => [...toBoard(gx, gy), i * 8] as [number, number, number]),
   }));
 }
 
@@ -148,39 +172,4 @@ function smooth(path: readonly [number, number][]): [number, number][] {
     }
     return [x / (to - from + 1), y / (to - from + 1)];
   });
-}
-
-/** Walks a one-pixel skeleton into polylines, starting at line ends so each stroke is as long as possible. */
-function tracePaths(grid: Uint8Array, w: number, h: number): [number, number][][] {
-  const on = (x: number, y: number) => x >= 0 && y >= 0 && x < w && y < h && grid[y * w + x] === 1;
-  const degree = (x: number, y: number) => NEIGHBOURS.filter(([dx, dy]) => on(x + dx, y + dy)).length;
-  const paths: [number, number][][] = [];
-  const pick = (): [number, number] | null => {
-    let any: [number, number] | null = null;
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        if (!on(x, y)) continue;
-        if (degree(x, y) <= 1) return [x, y];
-        any ??= [x, y];
-      }
-    }
-    return any;
-  };
-  for (let start = pick(); start; start = pick()) {
-    const path: [number, number][] = [start];
-    let [x, y] = start;
-    grid[y * w + x] = 0;
-    for (;;) {
-      // Prefer straight neighbours, then diagonals, so the walk follows the line.
-      const next = [0, 2, 4, 6, 1, 3, 5, 7].map((k) => NEIGHBOURS[k] as [number, number]).find(([dx, dy]) => on(x + dx, y + dy));
-      if (!next) break;
-      x += next[0];
-      y += next[1];
-      grid[y * w + x] = 0;
-      path.push([x, y]);
-    }
-    // Tiny specks are noise unless they are the whole drawing.
-    if (path.length >= 3 || paths.length === 0) paths.push(path);
-  }
-  return paths.filter((p, i) => p.length >= 3 || (i === 0 && paths.length === 1)).slice(0, LIMITS.maxStrokesPerBoard);
 }
