@@ -1,8 +1,9 @@
 /**
  * `npm run calibrate -- <model> --out <folder>`: measures a trained 11-class model on the validation writers and
- * validation non-digits (never the test writers): accuracy per candidate inference pen width, then, at the pen
- * width the live path uses, fits a softmax temperature, folds it into the output layer, chooses the "not a digit"
- * threshold for a false-rejection budget, and writes the calibrated folder for the current preprocessing.
+ * validation non-digits (never the test writers): accuracy per candidate inference pen width, chooses the pen
+ * width the live path will draw its input with (the best measured, or the one given), then at that width fits a
+ * softmax temperature, folds it into the output layer, chooses the "not a digit" threshold for a false-rejection
+ * budget, and writes the calibrated folder, its serving pen width recorded in its metadata (`input.penWidthPx`).
  */
 
 import { resolve } from 'node:path';
@@ -25,7 +26,8 @@ export const CALIBRATE_USAGE = `usage: npm run calibrate -- <model-folder> --out
   --max-mnist-rejection X  share of 10,000 MNIST training images (as scanned, no augmentation) it may reject
                          (default 0.001; they were trained on, so this only keeps MNIST-style digits readable)
   --non-digits N         validation non-digits to generate (default 1000)
-  --widths A,B,…         candidate inference pen widths to report (default 1.6,2.0,2.4,3.2)
+  --widths A,B,…         candidate inference pen widths to measure (default 1.6,2.0,2.2,2.4,2.8,3.2)
+  --pen-width-px W       serve the model with a W px pen (0.5–8) instead of the best width measured
   --version NAME         version of the calibrated model (default: the source's)
   --backend NAME         force wasm|cpu|tensorflow`;
 
@@ -41,8 +43,10 @@ const OptionsSchema = z.object({
   widths: z
     .string()
     .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'expected comma-separated widths in px')
-    .default('1.6,2.0,2.4,3.2')
-    .transform((s) => s.split(',').map(Number)),
+    .default('1.6,2.0,2.2,2.4,2.8,3.2')
+    .transform((s) => s.split(',').map(Number))
+    .refine((ws) => ws.every((w) => w >= 0.5 && w <= 8), 'widths must be from 0.5 to 8 px'),
+  penWidthPx: z.coerce.number().min(0.5).max(8).optional(),
   version: ModelVersionSchema.optional(),
   backend: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
 });
@@ -60,6 +64,7 @@ function parse(argv: string[]): z.infer<typeof OptionsSchema> {
         'max-mnist-rejection': { type: 'string' },
         'non-digits': { type: 'string' },
         widths: { type: 'string' },
+        'pen-width-px': { type: 'string' },
         version: { type: 'string' },
         backend: { type: 'string' },
       },
@@ -76,6 +81,7 @@ function parse(argv: string[]): z.infer<typeof OptionsSchema> {
     maxMnistRejection: v['max-mnist-rejection'],
     nonDigits: v['non-digits'],
     widths: v.widths,
+    penWidthPx: v['pen-width-px'],
     version: v.version,
     backend: v.backend,
   });
@@ -112,13 +118,17 @@ async function main(): Promise<void> {
     return images;
   };
   process.stdout.write(`validation writers ${pen.split.validation.join(', ')}: ${digits.length} digits\n`);
+  let best = { width: DEFAULT_PREPROCESS.penWidthPx, correct: -1 };
   for (const width of o.widths) {
     const probs = predictProbabilities(model, render(width), digits.length);
     const correct = probs.filter((p, i) => argMax(p) === labels[i]).length;
+    if (correct > best.correct) best = { width, correct };
     process.stdout.write(`  pen width ${width.toFixed(1)} px: ${pct(correct / digits.length)} read right\n`);
   }
-  const width = DEFAULT_PREPROCESS.penWidthPx;
-  process.stdout.write(`calibrating at the live path's pen width, ${width} px (preprocessing version ${PREPROCESSING_VERSION})\n`);
+  const width = o.penWidthPx ?? best.width;
+  process.stdout.write(
+    `serving and calibrating at a ${width} px pen (${o.penWidthPx === undefined ? 'the best measured' : '--pen-width-px'}; preprocessing version ${PREPROCESSING_VERSION})\n`,
+  );
   const digitProbs = predictProbabilities(model, render(width), digits.length);
   const random = seededRandom(VALIDATION_SEED);
   const nonImages = new Float32Array(o.nonDigits * IMAGE_PIXELS);
@@ -163,6 +173,7 @@ async function main(): Promise<void> {
   await saveModelFolder(model, out, {
     ...metadata,
     version: o.version ?? metadata.version,
+    input: { ...metadata.input, penWidthPx: width },
     preprocessingVersion: PREPROCESSING_VERSION,
     training: { ...metadata.training, command: `${metadata.training.command} && npm run calibrate -- ${argv.join(' ')}` },
     metrics: { ...toMetrics(mnistEvaluation, null, 0), pen: null },

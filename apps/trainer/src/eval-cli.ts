@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULT_PREPROCESS, ModelMetadataSchema, type PreprocessOptions } from '@inkling/protocol';
+import { ModelMetadataSchema, type PreprocessOptions } from '@inkling/protocol';
 import { initBackend, loadModelFolder, ModelFolderError, Recognizer } from '@inkling/recognizer';
 import { formatEvaluation } from './confusion-table.js';
 import { EVAL_USAGE, parseEvalArgs } from './eval-options.js';
@@ -53,12 +53,12 @@ async function main(): Promise<void> {
   const recognizer = await Recognizer.load(folder);
   const penStarted = performance.now();
   const step = (what: string) => process.stderr.write(`pen evaluation: ${what}…\n`);
-  // Without --pen-width-px: exactly the served path, with the shipped preprocessing.
+  // Without --pen-width-px: exactly the served path, with the model's own preprocessing.
   const preprocess: PreprocessOptions | undefined =
-    o.penWidthPx === undefined ? undefined : { ...DEFAULT_PREPROCESS, penWidthPx: o.penWidthPx };
-  const shown = preprocess ?? DEFAULT_PREPROCESS;
+    o.penWidthPx === undefined ? undefined : { ...recognizer.preprocess, penWidthPx: o.penWidthPx };
+  const shown = preprocess ?? recognizer.preprocess;
   process.stdout.write(
-    `\ninference preprocessing: box ${shown.boxPx} px, pen ${shown.penWidthPx} px${preprocess ? ' (--pen-width-px)' : ' (shipped default)'}\n`,
+    `\ninference preprocessing: box ${shown.boxPx} px, pen ${shown.penWidthPx} px${preprocess ? ' (--pen-width-px)' : " (the model's own)"}\n`,
   );
   step(`${pen.test.length} held-out digits`);
   const single = evaluateSingleDigits(recognizer, pen.test, preprocess);

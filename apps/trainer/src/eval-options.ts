@@ -11,8 +11,8 @@ export const EVAL_USAGE = `usage: npm run eval -- <model-folder> [options]
   --numbers N        numbers of 2–4 held-out digits to read with --pen (default 1000)
   --non-digits N     generated non-digits to show with --pen (default 1000)
   --pairs N          digit pairs per gap for the segmentation measurement with --pen (default 200)
-  --pen-width-px W   with --pen, preprocess at inference with a W px pen (0.5–8) instead of the shipped default
-                     (DEFAULT_PREPROCESS), to choose the inference pen width by measurement; not with --record
+  --pen-width-px W   with --pen, preprocess at inference with a W px pen (0.5–8) instead of the model's own
+                     (its metadata's input.penWidthPx, else 3.2 px), to compare widths; not with --record
   --record           write the --pen figures into the folder's metadata.json (metrics.pen)
   --help             show this help`;
 
@@ -24,7 +24,7 @@ const EvalOptionsSchema = z.object({
   numbers: z.coerce.number().int().min(0).max(100_000).default(1000),
   nonDigits: z.coerce.number().int().min(0).max(100_000).default(1000),
   pairs: z.coerce.number().int().min(0).max(100_000).default(200),
-  /** Inference pen width for the --pen measurement; absent: the shipped DEFAULT_PREPROCESS. */
+  /** Inference pen width for the --pen measurement; absent: the model's own. */
   penWidthPx: z.coerce.number().min(0.5).max(8).optional(),
   record: z.boolean().default(false),
 });

@@ -10,7 +10,6 @@ import { expectedCalibrationError } from './calibration.js';
 import { nonDigitStrokes } from './mixed-batches.js';
 import { nonDigit } from './non-digits.js';
 import { type PenDigit, toStrokes } from './pendigits.js';
-import { recognizeWithPreprocess } from './reading-with-preprocess.js';
 
 /** Columns of the pen confusion matrix beyond the digits: "not a digit" and "read as several digits". */
 export const NOT_DIGIT_COLUMN = 10;
@@ -40,12 +39,10 @@ const batches = <T>(items: readonly T[], size: number): T[][] =>
 
 /**
  * Reads drawings through the live recognizer; with `preprocess`, the same path with those preprocessing options
- * (an inference pen width being measured) instead of the shipped defaults.
+ * (an inference pen width being measured) instead of the model's own.
  */
 function recognizeAll(recognizer: Recognizer, drawings: readonly Stroke[][], preprocess?: PreprocessOptions): Recognition[] {
-  return batches(drawings, 64).flatMap((b) =>
-    preprocess ? recognizeWithPreprocess(recognizer, b, preprocess) : recognizer.recognizeMany(b),
-  );
+  return batches(drawings, 64).flatMap((b) => recognizer.recognizeMany(b, [], preprocess));
 }
 
 export function evaluateSingleDigits(

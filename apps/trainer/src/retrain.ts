@@ -20,6 +20,7 @@ import {
   buildModel,
   DEFAULT_ARCHITECTURE,
   loadModelFolder,
+  modelPreprocess,
   multiplyAdds,
   Recognizer,
   saveModelFolder,
@@ -75,13 +76,15 @@ export async function retrain(
 ): Promise<TrainingJobResult> {
   const current = await deps.registry.promoted();
   const currentFolder = current ? resolve(deps.modelsDir, current.folder) : null;
-  const user = buildUserSets(await deps.data.labelledDrawings());
+  const loaded = currentFolder ? await loadModelFolder(currentFolder) : null;
+  // User drawings are drawn as the served model's input is (its pen width), and the new model is served the same way.
+  const preprocess = modelPreprocess(loaded?.metadata ?? { input: {} });
+  const user = buildUserSets(await deps.data.labelledDrawings(), preprocess);
   const random = seededRandom(options.seed);
   const mnistCount = options.mnistLimit ?? deps.mnist.train.count;
   const train = mixTrainingSet(deps.mnist.train, mnistCount, user.train, options.userShare, random);
 
   const fineTune = options.mode === 'fine-tune' && currentFolder !== null;
-  const loaded = currentFolder ? await loadModelFolder(currentFolder) : null;
   const architecture = ArchitectureOptionsSchema.parse(
     loaded ? { ...loaded.metadata.architecture.options, seed: options.seed } : { ...DEFAULT_ARCHITECTURE, seed: options.seed },
   );
@@ -131,7 +134,12 @@ export async function retrain(
       version,
       parentVersion: fineTune && current ? current.version : null,
       architecture: { name: ARCHITECTURE_NAME, options: architecture, multiplyAdds: multiplyAdds(architecture) },
-      input: { shape: [28, 28, 1] as [28, 28, 1], range: [0, 1] as [0, 1], ink: 'white-on-black' as const },
+      input: {
+        shape: [28, 28, 1] as [28, 28, 1],
+        range: [0, 1] as [0, 1],
+        ink: 'white-on-black' as const,
+        ...(loaded?.metadata.input.penWidthPx === undefined ? {} : { penWidthPx: loaded.metadata.input.penWidthPx }),
+      },
       preprocessingVersion: PREPROCESSING_VERSION,
       dataset: {
         fingerprint: `${deps.mnist.fingerprint}+user(${USER_TEST_RULE}; test labels ${user.testLabelIds.join(',') || 'none'})`,

@@ -3,7 +3,7 @@
  * recognition, each digit preprocessed the shared way; a multi-digit label is kept only when segmentation
  * finds as many digits as the label has. The held-out share is fixed: labels whose id is a multiple of 5.
  */
-import { preprocessDrawing, segmentDigits } from '@inkling/protocol';
+import { DEFAULT_PREPROCESS, type PreprocessOptions, preprocessDrawing, segmentDigits } from '@inkling/protocol';
 import type { LabelledDrawing } from '@inkling/store';
 import type { ImageSet } from './evaluate.js';
 import { IMAGE_PIXELS } from './mnist.js';
@@ -27,7 +27,8 @@ function toSet(images: Float32Array[], labels: number[]): ImageSet & { images: U
   return { images: bytes, labels: Uint8Array.from(labels), count: labels.length };
 }
 
-export function buildUserSets(drawings: readonly LabelledDrawing[]): UserSets {
+/** Each labelled drawing's digits as images drawn with `preprocess` (the served model's). */
+export function buildUserSets(drawings: readonly LabelledDrawing[], preprocess: PreprocessOptions = DEFAULT_PREPROCESS): UserSets {
   const train: { images: Float32Array[]; labels: number[] } = { images: [], labels: [] };
   const test: { images: Float32Array[]; labels: number[] } = { images: [], labels: [] };
   const testLabelIds: number[] = [];
@@ -41,7 +42,7 @@ export function buildUserSets(drawings: readonly LabelledDrawing[]): UserSets {
     const target = isHeldOut(d.labelId) ? test : train;
     if (target === test) testLabelIds.push(d.labelId);
     groups.forEach((g, i) => {
-      target.images.push(preprocessDrawing(g.strokes));
+      target.images.push(preprocessDrawing(g.strokes, preprocess));
       target.labels.push(Number(d.text[i]));
     });
   }

@@ -70,6 +70,12 @@ export const ModelMetadataSchema = z.object({
     shape: z.tuple([z.literal(28), z.literal(28), z.literal(1)]),
     range: z.tuple([z.literal(0), z.literal(1)]),
     ink: z.literal('white-on-black'),
+    /**
+     * The pen width (px of the 28×28 image) the live path draws this model's input with; absent: the default
+     * of `DEFAULT_PREPROCESS` (3.2 px, chosen for MNIST-only models). Chosen by measurement on the validation
+     * writers when the model is calibrated (`npm run calibrate -- --pen-width-px`).
+     */
+    penWidthPx: z.number().min(0.5).max(8).optional(),
   }),
   preprocessingVersion: z.number().int(),
   dataset: z.object({

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digitDrawing, numberDrawing, type Stroke } from '@inkling/protocol';
+import { DEFAULT_PREPROCESS, digitDrawing, numberDrawing, preprocessDrawing, type Stroke } from '@inkling/protocol';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from './architecture.js';
@@ -165,6 +165,35 @@ describe('Recognizer runtime', () => {
     // A 10-class model never says "not a digit".
     const tenClass = await Recognizer.load(join(dir, 'one'));
     expect(tenClass.recognize(digitDrawing(7)).digits[0]).toMatchObject({ notDigit: false, notDigitProbability: 0 });
+  });
+
+  it("draws each model's input with the pen width its metadata names (3.2 px without one); an explicit one overrides it, uncached", async () => {
+    const model = buildModel({ filters: [4, 8, 8], denseUnits: 16, dropout: 0, seed: 1 });
+    const base = testMetadata('v-thin');
+    await saveModelFolder(model, join(dir, 'thin'), { ...base, input: { ...base.input, penWidthPx: 1.2 } });
+    model.dispose();
+    const thin = await Recognizer.load(join(dir, 'thin'));
+    const usual = await Recognizer.load(join(dir, 'one'));
+    expect(thin.preprocess).toEqual({ ...DEFAULT_PREPROCESS, penWidthPx: 1.2 });
+    expect(usual.preprocess).toEqual(DEFAULT_PREPROCESS);
+    const seven = digitDrawing(7);
+    const at = (r: Recognizer, penWidthPx: number) =>
+      Array.from(
+        (r.predictImages([preprocessDrawing(seven, { ...DEFAULT_PREPROCESS, penWidthPx })]).probabilities[0] as Float32Array).subarray(
+          0,
+          10,
+        ),
+      );
+    const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - (b[i] ?? Number.NaN)) < 1e-6);
+    const served = thin.recognize(seven, 'room/1').digits[0]?.probabilities ?? [];
+    expect(close(served, at(thin, 1.2))).toBe(true);
+    // Same weights, drawn differently: the 3.2 px image gives other probabilities (the width really is used).
+    expect(close(at(thin, 1.2), at(thin, 3.2))).toBe(false);
+    // An explicit width overrides the model's for one call and does not take or leave cached digits.
+    const wide = thin.recognizeMany([seven], ['room/1'], { ...DEFAULT_PREPROCESS, penWidthPx: 3.2 })[0]?.digits[0]?.probabilities ?? [];
+    expect(close(wide, at(thin, 3.2))).toBe(true);
+    expect(close(thin.recognize(seven, 'room/1').digits[0]?.probabilities ?? [], at(thin, 1.2))).toBe(true);
+    expect(close(usual.recognize(seven).digits[0]?.probabilities ?? [], at(usual, 3.2))).toBe(true);
   });
 
   it('refuses a broken folder and keeps serving the current model', async () => {

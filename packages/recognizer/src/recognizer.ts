@@ -6,10 +6,12 @@
  */
 
 import {
+  DEFAULT_PREPROCESS,
   type DigitPrediction,
   IMAGE_PIXELS,
   LOW_CONFIDENCE,
   type ModelMetadata,
+  type PreprocessOptions,
   preprocessDrawing,
   type Recognition,
   type Stroke,
@@ -30,6 +32,8 @@ interface LoadedModel {
   classes: number;
   /** Probability of "not a digit" at or above which a group is answered as not a digit (11-class models). */
   notDigitThreshold: number;
+  /** How the live path draws this model's input (its pen width comes from its metadata). */
+  preprocess: PreprocessOptions;
   /** Predictions currently using this model; it is disposed only when retired and idle. */
   leases: number;
   retired: boolean;
@@ -52,7 +56,23 @@ async function loadEntry(folder: string): Promise<LoadedModel> {
   const classes = (model.outputs[0]?.shape[1] as number | undefined) ?? 10;
   // Without a calibrated threshold, "not a digit" is the answer when it holds at least half the probability.
   const notDigitThreshold = metadata.calibration?.notDigitThreshold ?? DEFAULT_NOT_DIGIT_THRESHOLD;
-  return { model, graph: compileInferenceGraph(model), metadata, classes, notDigitThreshold, folder, leases: 0, retired: false };
+  const preprocess = modelPreprocess(metadata);
+  return {
+    model,
+    graph: compileInferenceGraph(model),
+    metadata,
+    classes,
+    notDigitThreshold,
+    preprocess,
+    folder,
+    leases: 0,
+    retired: false,
+  };
+}
+
+/** The preprocessing a model is served with: the shared defaults, with the pen width its metadata names. */
+export function modelPreprocess(metadata: { input: Partial<ModelMetadata['input']> }): PreprocessOptions {
+  return { ...DEFAULT_PREPROCESS, penWidthPx: metadata.input.penWidthPx ?? DEFAULT_PREPROCESS.penWidthPx };
 }
 
 /** Threshold used by an 11-class model whose metadata has no calibration. */
@@ -89,6 +109,11 @@ export class Recognizer {
 
   get folder(): string {
     return this.current.folder;
+  }
+
+  /** How the current model's input is drawn. */
+  get preprocess(): PreprocessOptions {
+    return this.current.preprocess;
   }
 
   /** Frees the current model (for tools that load a model to measure it); the recognizer is unusable after. */
@@ -148,17 +173,24 @@ export class Recognizer {
   /**
    * Recognizes several drawings with one batched model call. With a `drawingKey` for a drawing (unique to
    * it, such as its room and drawing id; its strokes must have ids), digits whose strokes were recognized
-   * before by the same model are taken from the cache instead of the model.
+   * before by the same model are taken from the cache instead of the model. `preprocess` replaces the
+   * model's own preprocessing (measurements, such as `npm run eval -- --pen-width-px`; the cache is then
+   * left alone).
    */
-  recognizeMany(drawings: readonly DrawingStrokes[], drawingKeys: readonly (string | undefined)[] = []): Recognition[] {
+  recognizeMany(
+    drawings: readonly DrawingStrokes[],
+    drawingKeys: readonly (string | undefined)[] = [],
+    preprocess?: PreprocessOptions,
+  ): Recognition[] {
     const modelVersion = this.modelVersion;
     const { notDigitThreshold } = this.current;
+    const options = preprocess ?? this.current.preprocess;
     const groups = drawings.map((strokes, d) =>
       segmentDigits(strokes as readonly Pick<Stroke, 'points'>[]).map((group) => {
         const strokeIds = group.strokes.flatMap((s) => ('id' in s && typeof s.id === 'string' ? [s.id] : []));
         const drawingKey = drawingKeys[d];
         const key =
-          drawingKey !== undefined && strokeIds.length === group.strokes.length
+          preprocess === undefined && drawingKey !== undefined && strokeIds.length === group.strokes.length
             ? DigitCache.key(drawingKey, modelVersion, group.strokes.map(authorScopedId))
             : null;
         return { group, strokeIds, key, cached: key === null ? undefined : this.cache.get(key) };
@@ -166,7 +198,7 @@ export class Recognizer {
     );
     const toRun = groups.flat().filter((g) => g.cached === undefined);
     // Synchronous from here on: the model that runs is the one `modelVersion` names.
-    const { probabilities } = this.predictImages(toRun.map((g) => preprocessDrawing(g.group.strokes)));
+    const { probabilities } = this.predictImages(toRun.map((g) => preprocessDrawing(g.group.strokes, options)));
     toRun.forEach((g, i) => {
       g.cached = probabilities[i] as Float32Array;
       if (g.key !== null) this.cache.set(g.key, g.cached);
