@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RECOGNITION_JOB_OPTIONS, RECOGNITION_RETRY, recognitionRetryDelayMs } from './jobs.js';
+import { PointSchema } from './drawing.js';
+import { BoardChangeSchema, RECOGNITION_JOB_OPTIONS, RECOGNITION_RETRY, recognitionRetryDelayMs } from './jobs.js';
 
 /** When each attempt of a job that fails every time starts, from the first one (ms; the attempts' own run time only adds to it). */
 function attemptStartsMs(): number[] {
@@ -23,5 +24,30 @@ describe('recognition job retries', () => {
     expect([1, 2, 3, 4, 5, 6, 20].map(recognitionRetryDelayMs)).toEqual([200, 400, 800, 1600, 3200, 5000, 5000]);
     // Every job gets these retries through the workers' backoff strategy.
     expect(RECOGNITION_JOB_OPTIONS.backoff).toEqual({ type: 'capped-exponential' });
+  });
+});
+
+describe('a change carried in a recognition job', () => {
+  const change = (points: unknown) => ({ type: 'stroke-added', drawingId: 1, baseRevision: 4, rowId: 9, strokeId: 's', points });
+  it('accepts exactly the points PointSchema accepts', () => {
+    const cases: unknown[] = [
+      [0, 0, 0],
+      [1, 1, 600_000],
+      [0.5, 0.5, 12.5],
+      [1.01, 0.5, 0],
+      [0.5, -0.01, 0],
+      [0.5, 0.5, -1],
+      [0.5, 0.5, 600_001],
+      [0.5, 0.5],
+      [0.5, 0.5, 0, 0],
+      ['0.5', 0.5, 0],
+      [Number.NaN, 0.5, 0],
+      null,
+      {},
+    ];
+    for (const p of cases) expect(BoardChangeSchema.safeParse(change([p])).success).toBe(PointSchema.safeParse(p).success);
+    expect(BoardChangeSchema.safeParse(change([])).success).toBe(false);
+    expect(BoardChangeSchema.safeParse(change('points')).success).toBe(false);
+    expect(BoardChangeSchema.parse({ type: 'cleared', drawingId: 3 })).toEqual({ type: 'cleared', drawingId: 3 });
   });
 });

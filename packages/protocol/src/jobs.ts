@@ -6,7 +6,7 @@
  * applies that change without reading at all.
  */
 import { z } from 'zod';
-import { PointSchema } from './drawing.js';
+import type { Point } from './drawing.js';
 import { PipelineTraceSchema } from './pipeline-trace.js';
 
 export const RECOGNITION_QUEUE = 'recognition';
@@ -28,12 +28,28 @@ export const BoardChangeSchema = z.discriminatedUnion('type', [
     /** The strokes table's row id: the worker's board knows strokes by row. */
     rowId: z.number().int().min(0),
     strokeId: z.string(),
-    points: z.array(PointSchema).min(1),
+    /**
+     * Checked with one plain loop rather than a schema per point: the gateway validated these points when they
+     * arrived, and a job is the project's own data (a malformed one still fails here, as a whole).
+     */
+    points: z.custom<Point[]>(arePoints, 'expected a non-empty array of [x, y, t] points'),
   }),
   /** The board was cleared: an empty drawing, whatever came before. */
   z.object({ type: z.literal('cleared'), drawingId: z.number().int().min(0) }),
 ]);
 export type BoardChange = z.infer<typeof BoardChangeSchema>;
+
+/** A non-empty array of [x, y, t] with x, y in [0, 1] and t ≥ 0 (what `PointSchema` accepts, checked in one loop). */
+function arePoints(value: unknown): value is Point[] {
+  if (!Array.isArray(value) || value.length === 0) return false;
+  for (const p of value) {
+    if (!Array.isArray(p) || p.length !== 3) return false;
+    const [x, y, t] = p as unknown[];
+    if (typeof x !== 'number' || typeof y !== 'number' || typeof t !== 'number') return false;
+    if (!(x >= 0 && x <= 1 && y >= 0 && y <= 1 && t >= 0 && t <= 600_000)) return false;
+  }
+  return true;
+}
 
 /** Most points a change may carry in a job; a longer stroke is read from Postgres instead. */
 export const MAX_CHANGE_POINTS = 600;
