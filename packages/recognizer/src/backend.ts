@@ -1,11 +1,12 @@
 /**
  * Picks the TensorFlow.js backend per role, by measurement. Training: the native `tensorflow` backend when the
  * optional `@tensorflow/tfjs-node` package is installed (1.1–1.3× wasm here), else `wasm` (with fast convolution
- * gradients registered so it can train). Serving: `wasm`, whose folded graph reads one drawing in ~0.3 ms
- * against 1.4–1.9 ms on tfjs-node, unless told otherwise. The pure-JS `cpu` backend is only used when asked for.
+ * gradients and the fused BatchNorm → ReLU → max-pool kernels registered so it can train). Serving: `wasm`,
+ * whose folded graph reads one drawing in ~0.3 ms against 1.4–1.9 ms on tfjs-node, unless told otherwise. The pure-JS `cpu` backend is only used when asked for.
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerBatchNormGradient } from './batchnorm-gradient.js';
+import { registerBatchNormReluPoolKernels } from './batchnorm-relu-pool.js';
 import { registerWasmConvGradients } from './wasm-conv-gradients.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -29,6 +30,7 @@ async function useWasm(): Promise<boolean> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerWasmConvGradients();
   registerBatchNormGradient();
+  registerBatchNormReluPoolKernels();
   return tf.setBackend('wasm');
 }
 

@@ -1,0 +1,307 @@
+/**
+ * Training-mode BatchNorm → ReLU (→ 2×2 max-pool, stride 2, 'valid') as one op with one gradient, for the
+ * wasm backend.
+ *
+ * Through the Layers API a conv block's BatchNorm and ReLU cost ~40 kernel calls per training step
+ * (moments by transpose + mean, the normalisation, the moving averages, the ReLU mask by step + cast + mul,
+ * then MaxPoolGrad and the BatchNorm gradient's full-size reductions), most of them full passes over the
+ * largest activations of the network. Here the forward pass is two passes over the input (per-channel
+ * statistics in doubles, then normalise + ReLU + pool, remembering which input won each pooling window) and
+ * the backward pass touches the pooled gradient once and the input once. Both run in JavaScript directly on
+ * the wasm heap (channels are the innermost axis, so every loop is sequential in memory).
+ *
+ * The gradient is the full training-mode one (through the batch mean and variance), identical in value to
+ * the unfused path: tests compare both on random inputs. Only registered for the wasm backend; elsewhere
+ * the training graph is not used and the layers run as usual.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export const BN_RELU_POOL = 'InklingBatchNormReluPool';
+export const BN_RELU_POOL_GRAD = 'InklingBatchNormReluPoolGrad';
+
+type TensorInfo = tf.TensorInfo;
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+export interface BatchNormReluPoolAttrs {
+  epsilon: number;
+  /** true: 2×2 max-pool with stride 2 over the two spatial axes of an NHWC input (odd edges dropped). */
+  pool: boolean;
+}
+
+/** The op was given shapes it does not handle (a programming error in the caller, not bad data). */
+export class FusedKernelError extends Error {
+  readonly code = 'FUSED_KERNEL_SHAPE';
+  constructor(
+    readonly kernel: string,
+    readonly reason: string,
+  ) {
+    super(`${kernel}: ${reason}`);
+    this.name = 'FusedKernelError';
+  }
+}
+
+const f32 = (backend: WasmHeapBackend, info: TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
+const i32 = (backend: WasmHeapBackend, info: TensorInfo) => backend.typedArrayFromHeap(info) as Int32Array;
+
+function channelsOf(x: TensorInfo, pool: boolean, kernel: string): number {
+  if (pool ? x.shape.length !== 4 : x.shape.length < 2) {
+    throw new FusedKernelError(kernel, `input of shape [${x.shape}] (pool ${pool})`);
+  }
+  return x.shape[x.shape.length - 1] as number;
+}
+
+function pooledShape(shape: number[]): [number, number, number, number] {
+  const [n, h, w, c] = shape as [number, number, number, number];
+  return [n, Math.floor(h / 2), Math.floor(w / 2), c];
+}
+
+/**
+ * Outputs: y (normalised, ReLU'd, pooled when asked), the batch mean and (biased) variance per channel, and
+ * `switches`: for each element of y the flat index of the input element it came from, or −1 when its value
+ * is 0 (so it passes no gradient). Without pooling, `switches` is y's ReLU mask as 1/0.
+ */
+function forwardKernel(args: {
+  inputs: { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+  attrs: BatchNormReluPoolAttrs;
+  backend: unknown;
+}) {
+  const backend = args.backend as WasmHeapBackend;
+  const { x: xInfo, gamma: gammaInfo, beta: betaInfo } = args.inputs;
+  const { epsilon, pool } = args.attrs;
+  const c = channelsOf(xInfo, pool, BN_RELU_POOL);
+  const outShape = pool ? pooledShape(xInfo.shape) : xInfo.shape;
+  const yInfo = backend.makeOutput(outShape, 'float32');
+  const meanInfo = backend.makeOutput([c], 'float32');
+  const varInfo = backend.makeOutput([c], 'float32');
+  const switchInfo = backend.makeOutput(outShape, 'int32');
+  // Views only after every allocation: growing the heap detaches earlier views.
+  const x = f32(backend, xInfo);
+  const gamma = f32(backend, gammaInfo);
+  const beta = f32(backend, betaInfo);
+  const y = f32(backend, yInfo);
+  const meanOut = f32(backend, meanInfo);
+  const varOut = f32(backend, varInfo);
+  const switches = i32(backend, switchInfo);
+
+  const count = x.length / c;
+  const sum = new Float64Array(c);
+  const sumSq = new Float64Array(c);
+  for (let i = 0; i < x.length; i += c) {
+    for (let k = 0; k < c; k++) {
+      const v = x[i + k] as number;
+      sum[k] = (sum[k] as number) + v;
+      sumSq[k] = (sumSq[k] as number) + v * v;
+    }
+  }
+  const scale = new Float64Array(c);
+  const shift = new Float64Array(c);
+  for (let k = 0; k < c; k++) {
+    const mean = (sum[k] as number) / count;
+    const variance = Math.max(0, (sumSq[k] as number) / count - mean * mean);
+    meanOut[k] = mean;
+    varOut[k] = variance;
+    scale[k] = (gamma[k] as number) / Math.sqrt(variance + epsilon);
+    shift[k] = (beta[k] as number) - mean * (scale[k] as number);
+  }
+
+  if (!pool) {
+    for (let i = 0; i < x.length; i += c) {
+      for (let k = 0; k < c; k++) {
+        const z = (x[i + k] as number) * (scale[k] as number) + (shift[k] as number);
+        const positive = z > 0;
+        y[i + k] = positive ? z : 0;
+        switches[i + k] = positive ? 1 : 0;
+      }
+    }
+    return [yInfo, meanInfo, varInfo, switchInfo];
+  }
+
+  const [n, h, w] = xInfo.shape as [number, number, number, number];
+  const [, oh, ow] = outShape as [number, number, number, number];
+  const rowStride = w * c;
+  let o = 0;
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < oh; r++) {
+      for (let q = 0; q < ow; q++) {
+        const p00 = ((b * h + 2 * r) * w + 2 * q) * c;
+        for (let k = 0; k < c; k++, o++) {
+          const s = scale[k] as number;
+          const t = shift[k] as number;
+          // Window order (row-major, first maximum wins) as in tfjs's MaxPool gradient.
+          let at = p00 + k;
+          let best = (x[at] as number) * s + t;
+          let z = (x[at + c] as number) * s + t;
+          if (z > best) {
+            best = z;
+            at = p00 + k + c;
+          }
+          z = (x[p00 + k + rowStride] as number) * s + t;
+          if (z > best) {
+            best = z;
+            at = p00 + k + rowStride;
+          }
+          z = (x[p00 + k + rowStride + c] as number) * s + t;
+          if (z > best) {
+            best = z;
+            at = p00 + k + rowStride + c;
+          }
+          const positive = best > 0;
+          y[o] = positive ? best : 0;
+          switches[o] = positive ? at : -1;
+        }
+      }
+    }
+  }
+  return [yInfo, meanInfo, varInfo, switchInfo];
+}
+
+/**
+ * dz is dy routed through the pooling switches (or the ReLU mask); then with x̂ = (x − μ)·r, r = 1/√(σ² + ε)
+ * and M elements per channel: dβ = Σdz, dγ = Σ dz·x̂, dx = γr·(dz − dβ/M − x̂·dγ/M).
+ */
+function backwardKernel(args: {
+  inputs: { dy: TensorInfo; x: TensorInfo; gamma: TensorInfo; mean: TensorInfo; variance: TensorInfo; switches: TensorInfo };
+  attrs: BatchNormReluPoolAttrs;
+  backend: unknown;
+}) {
+  const backend = args.backend as WasmHeapBackend;
+  const { epsilon, pool } = args.attrs;
+  const inputs = args.inputs;
+  const c = channelsOf(inputs.x, pool, BN_RELU_POOL_GRAD);
+  const dxInfo = backend.makeOutput(inputs.x.shape, 'float32');
+  const dGammaInfo = backend.makeOutput([c], 'float32');
+  const dBetaInfo = backend.makeOutput([c], 'float32');
+  const dy = f32(backend, inputs.dy);
+  const x = f32(backend, inputs.x);
+  const gamma = f32(backend, inputs.gamma);
+  const meanIn = f32(backend, inputs.mean);
+  const varIn = f32(backend, inputs.variance);
+  const switches = i32(backend, inputs.switches);
+  const dx = f32(backend, dxInfo);
+  const dGammaOut = f32(backend, dGammaInfo);
+  const dBetaOut = f32(backend, dBetaInfo);
+
+  // Σdz and Σdz·x per channel (dz is nonzero only where a switch points).
+  const sumDz = new Float64Array(c);
+  const sumDzX = new Float64Array(c);
+  if (pool) {
+    for (let o = 0; o < dy.length; o += c) {
+      for (let k = 0; k < c; k++) {
+        const at = switches[o + k] as number;
+        if (at < 0) continue;
+        const g = dy[o + k] as number;
+        sumDz[k] = (sumDz[k] as number) + g;
+        sumDzX[k] = (sumDzX[k] as number) + g * (x[at] as number);
+      }
+    }
+  } else {
+    for (let i = 0; i < dy.length; i += c) {
+      for (let k = 0; k < c; k++) {
+        if (switches[i + k] === 0) continue;
+        const g = dy[i + k] as number;
+        sumDz[k] = (sumDz[k] as number) + g;
+        sumDzX[k] = (sumDzX[k] as number) + g * (x[i + k] as number);
+      }
+    }
+  }
+
+  const count = x.length / c;
+  // dx = a·dz + b + cx·x per channel.
+  const a = new Float64Array(c);
+  const b = new Float64Array(c);
+  const cx = new Float64Array(c);
+  for (let k = 0; k < c; k++) {
+    const mean = meanIn[k] as number;
+    const r = 1 / Math.sqrt((varIn[k] as number) + epsilon);
+    const dBeta = sumDz[k] as number;
+    const dGamma = r * ((sumDzX[k] as number) - mean * dBeta);
+    dBetaOut[k] = dBeta;
+    dGammaOut[k] = dGamma;
+    const g = (gamma[k] as number) * r;
+    a[k] = g;
+    cx[k] = (-g * r * dGamma) / count;
+    b[k] = (-g * dBeta) / count - mean * (cx[k] as number);
+  }
+
+  if (pool) {
+    for (let i = 0; i < x.length; i += c) {
+      for (let k = 0; k < c; k++) dx[i + k] = (b[k] as number) + (cx[k] as number) * (x[i + k] as number);
+    }
+    for (let o = 0; o < dy.length; o += c) {
+      for (let k = 0; k < c; k++) {
+        const at = switches[o + k] as number;
+        if (at >= 0) dx[at] = (dx[at] as number) + (a[k] as number) * (dy[o + k] as number);
+      }
+    }
+  } else {
+    for (let i = 0; i < x.length; i += c) {
+      for (let k = 0; k < c; k++) {
+        const dz = switches[i + k] === 0 ? 0 : (dy[i + k] as number);
+        dx[i + k] = (a[k] as number) * dz + (b[k] as number) + (cx[k] as number) * (x[i + k] as number);
+      }
+    }
+  }
+  return [dxInfo, dGammaInfo, dBetaInfo];
+}
+
+let registered = false;
+
+/** Registers both kernels for the wasm backend (idempotent). */
+export function registerBatchNormReluPoolKernels(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({ kernelName: BN_RELU_POOL, backendName: 'wasm', kernelFunc: forwardKernel as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: BN_RELU_POOL_GRAD, backendName: 'wasm', kernelFunc: backwardKernel as unknown as tf.KernelFunc });
+}
+
+/** True when the active backend can run the fused op. */
+export function batchNormReluPoolAvailable(): boolean {
+  return tf.getKernel(BN_RELU_POOL, tf.getBackend()) !== undefined && tf.getKernel(BN_RELU_POOL_GRAD, tf.getBackend()) !== undefined;
+}
+
+export interface BatchNormReluPoolResult {
+  y: tf.Tensor;
+  /** The batch statistics (for the moving averages); not differentiable. */
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
+/**
+ * relu(batchNorm(x)) with batch statistics over every axis but the last, then (with `pool`) 2×2 max-pool.
+ * Differentiable with respect to x, gamma and beta. The returned mean and variance belong to the caller.
+ */
+export function batchNormReluPool(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  attrs: BatchNormReluPoolAttrs,
+): BatchNormReluPoolResult {
+  let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, gammaIn, betaIn, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [y, mean, variance, switches] = tf
+      .engine()
+      .runKernel(BN_RELU_POOL, { x: xIn, gamma: gammaIn, beta: betaIn }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    stats = [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)];
+    save([xIn, gammaIn, mean as tf.Tensor, variance as tf.Tensor, switches as tf.Tensor]);
+    return {
+      value: y as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, gs, ms, vs, ss] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf
+          .engine()
+          .runKernel(
+            BN_RELU_POOL_GRAD,
+            { dy, x: xs, gamma: gs, mean: ms, variance: vs, switches: ss },
+            attrs as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor[];
+      },
+    };
+  });
+  const y = op(x, gamma, beta);
+  if (!stats) throw new FusedKernelError(BN_RELU_POOL, 'the forward pass produced no statistics');
+  return { y, mean: stats[0], variance: stats[1] };
+}
