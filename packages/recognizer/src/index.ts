@@ -2,6 +2,7 @@ export * from './architecture.js';
 export * from './backend.js';
 export * from './batchnorm-gradient.js';
 export * from './batchnorm-relu-pool.js';
+export * from './dense-matmul.js';
 export * from './digit-cache.js';
 export * from './inference-graph.js';
 export * from './model-folder.js';

@@ -1,7 +1,8 @@
 /**
  * A training-mode forward pass for a chain-shaped LayersModel that computes what `model.apply(x, {training:
  * true})` computes, with each BatchNorm → ReLU (→ 2×2 max-pool) run as one fused op
- * (batchnorm-relu-pool.ts) and plain convolutions (whose gradient skips the input when nothing needs it).
+ * (batchnorm-relu-pool.ts), plain convolutions (whose gradient skips the input when nothing needs it) and
+ * dense products whose gradients stay on wasm's fast matrix-product path (dense-matmul.ts).
  * It reads and updates the model's own variables (weights, BatchNorm moving averages with the layer's
  * momentum), so the model is trained, saved and loaded exactly as before; only the arithmetic path differs.
  *
@@ -10,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormReluPool, batchNormReluPoolAvailable } from './batchnorm-relu-pool.js';
+import { denseMatMul } from './dense-matmul.js';
 
 /** What the fused path needs of a layer variable (tfjs-layers' LayerVariable). */
 interface LayerVar {
@@ -179,9 +181,8 @@ function run(steps: Step[], input: tf.Tensor): tf.Tensor {
         if (step.bias) y = tf.add(y, step.bias.read());
         break;
       case 'dense':
-        y = step.bias
-          ? tf.fused.matMul({ a: y as tf.Tensor2D, b: step.kernel.read() as tf.Tensor2D, bias: step.bias.read() })
-          : tf.matMul(y as tf.Tensor2D, step.kernel.read() as tf.Tensor2D);
+        y = denseMatMul(y as tf.Tensor2D, step.kernel.read() as tf.Tensor2D);
+        if (step.bias) y = tf.add(y, step.bias.read());
         if (step.softmax) y = tf.softmax(y);
         break;
       case 'bnRelu': {
