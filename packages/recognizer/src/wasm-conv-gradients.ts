@@ -75,6 +75,16 @@ class KernelScope {
   }
 }
 
+/** Zero padding of the two spatial axes, as the convolution's own `pad` (NHWC). */
+function explicitPad(top: number, bottom: number, left: number, right: number): ExplicitPad {
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+}
+
 function convInfoFor(xShape: number[], filterShape: number[], attrs: Conv2DGradAttrs) {
   if (attrs.dataFormat !== 'NHWC') throw new Error('wasm conv gradients support NHWC only');
   return tf.backend_util.computeConv2DInfo(
@@ -105,13 +115,20 @@ export function conv2dBackpropFilterWasm(args: FilterGradArgs): TensorInfo {
   const info = convInfoFor(x.shape, args.attrs.filterShape, args.attrs);
   const s = new KernelScope(args.backend);
   const { top, bottom, left, right } = info.padInfo;
-  const xPadded = s.padOrCrop(x, top, bottom, left, right);
-  const xT = s.transpose(xPadded, [3, 1, 2, 0]); // [Ci, Hp, Wp, N]
+  // Zero padding is left to the convolution itself (no padded copy of x); cropping needs a slice.
+  const crop = top < 0 || bottom < 0 || left < 0 || right < 0;
+  const xT = s.transpose(crop ? s.padOrCrop(x, top, bottom, left, right) : x, [3, 1, 2, 0]); // [Ci, H(p), W(p), N]
   const dyT = s.transpose(dy, [1, 2, 0, 3]); // [OH, OW, N, Co]
   const conv = s.run(
     'Conv2D',
     { x: xT, filter: dyT },
-    { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth], dimRoundingMode: undefined },
+    {
+      strides: [1, 1],
+      pad: crop ? 'valid' : explicitPad(top, bottom, left, right),
+      dataFormat: 'NHWC',
+      dilations: [info.strideHeight, info.strideWidth],
+      dimRoundingMode: undefined,
+    },
   ); // [Ci, >=KH, >=KW, Co]
   const [ci, ch, cw, co] = conv.shape as [number, number, number, number];
   const cropped =
@@ -165,13 +182,20 @@ export function conv2dBackpropInputWasm(args: {
   const padLeft = kw - 1 - left;
   const padBottom = h - 1 + top - (oh - 1) * sh;
   const padRight = w - 1 + left - (ow - 1) * sw;
-  const framed = s.padOrCrop(dilated, padTop, padBottom, padLeft, padRight);
+  const crop = padTop < 0 || padBottom < 0 || padLeft < 0 || padRight < 0;
+  const framed = crop ? s.padOrCrop(dilated, padTop, padBottom, padLeft, padRight) : dilated;
   const reversed = s.run('Reverse', { x: filter }, { dims: [0, 1] });
   const swapped = s.transpose(reversed, [0, 1, 3, 2]); // [KH, KW, Co, Ci]
   const dx = s.run(
     'Conv2D',
     { x: framed, filter: swapped },
-    { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined },
+    {
+      strides: [1, 1],
+      pad: crop ? 'valid' : explicitPad(padTop, padBottom, padLeft, padRight),
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: undefined,
+    },
   );
   return s.finish(dx);
 }
