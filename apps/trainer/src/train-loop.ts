@@ -4,7 +4,7 @@
  */
 
 import type { TrainingProgress } from '@inkling/protocol';
-import { compileTrainingGraph } from '@inkling/recognizer';
+import { compileTrainingGraph, createAdam } from '@inkling/recognizer';
 import * as tf from '@tensorflow/tfjs';
 import { type AugmentOptions, augmentImage, type Random, seededRandom } from './augment.js';
 import { evaluateModelAsync, type ImageSet } from './evaluate.js';
@@ -66,7 +66,7 @@ export function learningRateAt(step: number, totalSteps: number, peak: number): 
 
 export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainLoopOptions): Promise<TrainLoopResult> {
   const random = seededRandom(o.seed);
-  const optimizer = tf.train.adam(o.learningRate);
+  const optimizer = createAdam(o.learningRate);
   // The fused BatchNorm/ReLU/pool pass where the backend has it (wasm); the Layers API otherwise.
   const graph = compileTrainingGraph(model);
   const batches = Math.ceil(data.count / o.batchSize);
@@ -106,11 +106,7 @@ export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainL
             else target.set(source);
             ys[i] = data.labels[index] ?? 0;
           }
-        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(
-          (epoch - 1) * batches + b,
-          totalSteps,
-          o.learningRate,
-        );
+        optimizer.learningRate = learningRateAt((epoch - 1) * batches + b, totalSteps, o.learningRate);
         const [loss, hits] = tf.tidy(() => {
           const x = tf.tensor4d(xs, [n, 28, 28, 1]);
           const classes = o.classes ?? 10;

@@ -4,6 +4,7 @@ export * from './batchnorm-gradient.js';
 export * from './batchnorm-relu-pool.js';
 export * from './dense-matmul.js';
 export * from './digit-cache.js';
+export * from './fused-adam.js';
 export * from './inference-graph.js';
 export * from './model-folder.js';
 export * from './recognizer.js';
