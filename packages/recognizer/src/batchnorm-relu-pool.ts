@@ -59,6 +59,34 @@ function pooledShape(shape: number[]): [number, number, number, number] {
 }
 
 /**
+ * Rows per block when a loop walks one channel at a time through a block (per-channel sums and factors stay in
+ * registers; ≈2× faster in V8 than indexing per-channel arrays for every element).
+ */
+const STATS_BLOCK_ROWS = 256;
+
+/** Per-channel Σx and Σx² (in doubles) of an array whose last axis has `c` channels. */
+function channelSums(x: Float32Array, c: number): { sum: Float64Array; sumSq: Float64Array } {
+  const sum = new Float64Array(c);
+  const sumSq = new Float64Array(c);
+  const rows = x.length / c;
+  for (let r0 = 0; r0 < rows; r0 += STATS_BLOCK_ROWS) {
+    const end = Math.min(rows, r0 + STATS_BLOCK_ROWS) * c;
+    for (let k = 0; k < c; k++) {
+      let s = 0;
+      let q = 0;
+      for (let i = r0 * c + k; i < end; i += c) {
+        const v = x[i] as number;
+        s += v;
+        q += v * v;
+      }
+      sum[k] = (sum[k] as number) + s;
+      sumSq[k] = (sumSq[k] as number) + q;
+    }
+  }
+  return { sum, sumSq };
+}
+
+/**
  * Outputs: y (normalised, ReLU'd, pooled when asked), the batch mean and (biased) variance per channel, and
  * `switches`: for each element of y the flat index of the input element it came from, or −1 when its value
  * is 0 (so it passes no gradient). Without pooling, `switches` is y's ReLU mask as 1/0.
@@ -87,15 +115,7 @@ function forwardKernel(args: {
   const switches = i32(backend, switchInfo);
 
   const count = x.length / c;
-  const sum = new Float64Array(c);
-  const sumSq = new Float64Array(c);
-  for (let i = 0; i < x.length; i += c) {
-    for (let k = 0; k < c; k++) {
-      const v = x[i + k] as number;
-      sum[k] = (sum[k] as number) + v;
-      sumSq[k] = (sumSq[k] as number) + v * v;
-    }
-  }
+  const { sum, sumSq } = channelSums(x, c);
   const scale = new Float64Array(c);
   const shift = new Float64Array(c);
   for (let k = 0; k < c; k++) {
@@ -122,35 +142,42 @@ function forwardKernel(args: {
   const [n, h, w] = xInfo.shape as [number, number, number, number];
   const [, oh, ow] = outShape as [number, number, number, number];
   const rowStride = w * c;
-  let o = 0;
+  // One output row at a time, channel by channel (its two input rows stay in cache).
   for (let b = 0; b < n; b++) {
     for (let r = 0; r < oh; r++) {
-      for (let q = 0; q < ow; q++) {
-        const p00 = ((b * h + 2 * r) * w + 2 * q) * c;
-        for (let k = 0; k < c; k++, o++) {
-          const s = scale[k] as number;
-          const t = shift[k] as number;
+      const inRow = (b * h + 2 * r) * rowStride;
+      const outRow = (b * oh + r) * ow * c;
+      for (let k = 0; k < c; k++) {
+        const s = scale[k] as number;
+        const t = shift[k] as number;
+        for (let q = 0; q < ow; q++) {
           // Window order (row-major, first maximum wins) as in tfjs's MaxPool gradient.
-          let at = p00 + k;
-          let best = (x[at] as number) * s + t;
-          let z = (x[at + c] as number) * s + t;
+          const p00 = inRow + 2 * q * c + k;
+          let at = p00;
+          let best = (x[p00] as number) * s + t;
+          let z = (x[p00 + c] as number) * s + t;
           if (z > best) {
             best = z;
-            at = p00 + k + c;
+            at = p00 + c;
           }
-          z = (x[p00 + k + rowStride] as number) * s + t;
+          z = (x[p00 + rowStride] as number) * s + t;
           if (z > best) {
             best = z;
-            at = p00 + k + rowStride;
+            at = p00 + rowStride;
           }
-          z = (x[p00 + k + rowStride + c] as number) * s + t;
+          z = (x[p00 + rowStride + c] as number) * s + t;
           if (z > best) {
             best = z;
-            at = p00 + k + rowStride + c;
+            at = p00 + rowStride + c;
           }
-          const positive = best > 0;
-          y[o] = positive ? best : 0;
-          switches[o] = positive ? at : -1;
+          const o = outRow + q * c + k;
+          if (best > 0) {
+            y[o] = best;
+            switches[o] = at;
+          } else {
+            y[o] = 0;
+            switches[o] = -1;
+          }
         }
       }
     }
@@ -184,27 +211,25 @@ function backwardKernel(args: {
   const dGammaOut = f32(backend, dGammaInfo);
   const dBetaOut = f32(backend, dBetaInfo);
 
-  // Σdz and Σdz·x per channel (dz is nonzero only where a switch points).
+  // Σdz and Σdz·x per channel (dz is nonzero only where a switch points). Blocks of rows, one channel at
+  // a time, as in channelSums.
   const sumDz = new Float64Array(c);
   const sumDzX = new Float64Array(c);
-  if (pool) {
-    for (let o = 0; o < dy.length; o += c) {
-      for (let k = 0; k < c; k++) {
-        const at = switches[o + k] as number;
-        if (at < 0) continue;
-        const g = dy[o + k] as number;
-        sumDz[k] = (sumDz[k] as number) + g;
-        sumDzX[k] = (sumDzX[k] as number) + g * (x[at] as number);
+  const rows = dy.length / c;
+  for (let r0 = 0; r0 < rows; r0 += STATS_BLOCK_ROWS) {
+    const end = Math.min(rows, r0 + STATS_BLOCK_ROWS) * c;
+    for (let k = 0; k < c; k++) {
+      let sg = 0;
+      let sgx = 0;
+      for (let o = r0 * c + k; o < end; o += c) {
+        const sw = switches[o] as number;
+        if (pool ? sw < 0 : sw === 0) continue;
+        const g = dy[o] as number;
+        sg += g;
+        sgx += g * (x[pool ? sw : o] as number);
       }
-    }
-  } else {
-    for (let i = 0; i < dy.length; i += c) {
-      for (let k = 0; k < c; k++) {
-        if (switches[i + k] === 0) continue;
-        const g = dy[i + k] as number;
-        sumDz[k] = (sumDz[k] as number) + g;
-        sumDzX[k] = (sumDzX[k] as number) + g * (x[i + k] as number);
-      }
+      sumDz[k] = (sumDz[k] as number) + sg;
+      sumDzX[k] = (sumDzX[k] as number) + sgx;
     }
   }
 
@@ -226,21 +251,29 @@ function backwardKernel(args: {
     b[k] = (-g * dBeta) / count - mean * (cx[k] as number);
   }
 
-  if (pool) {
-    for (let i = 0; i < x.length; i += c) {
-      for (let k = 0; k < c; k++) dx[i + k] = (b[k] as number) + (cx[k] as number) * (x[i + k] as number);
-    }
-    for (let o = 0; o < dy.length; o += c) {
-      for (let k = 0; k < c; k++) {
-        const at = switches[o + k] as number;
-        if (at >= 0) dx[at] = (dx[at] as number) + (a[k] as number) * (dy[o + k] as number);
+  const xRows = x.length / c;
+  for (let r0 = 0; r0 < xRows; r0 += STATS_BLOCK_ROWS) {
+    const end = Math.min(xRows, r0 + STATS_BLOCK_ROWS) * c;
+    for (let k = 0; k < c; k++) {
+      const ak = a[k] as number;
+      const bk = b[k] as number;
+      const ck = cx[k] as number;
+      if (pool) {
+        for (let i = r0 * c + k; i < end; i += c) dx[i] = bk + ck * (x[i] as number);
+      } else {
+        for (let i = r0 * c + k; i < end; i += c) dx[i] = (switches[i] === 0 ? 0 : ak * (dy[i] as number)) + bk + ck * (x[i] as number);
       }
     }
-  } else {
-    for (let i = 0; i < x.length; i += c) {
+  }
+  if (pool) {
+    for (let r0 = 0; r0 < rows; r0 += STATS_BLOCK_ROWS) {
+      const end = Math.min(rows, r0 + STATS_BLOCK_ROWS) * c;
       for (let k = 0; k < c; k++) {
-        const dz = switches[i + k] === 0 ? 0 : (dy[i + k] as number);
-        dx[i + k] = (a[k] as number) * dz + (b[k] as number) + (cx[k] as number) * (x[i + k] as number);
+        const ak = a[k] as number;
+        for (let o = r0 * c + k; o < end; o += c) {
+          const at = switches[o] as number;
+          if (at >= 0) dx[at] = (dx[at] as number) + ak * (dy[o] as number);
+        }
       }
     }
   }
