@@ -10,6 +10,7 @@ import { registerBatchNormGradient } from './batchnorm-gradient.js';
 import { registerBatchNormReluPoolKernels } from './batchnorm-relu-pool.js';
 import { registerFusedAdamKernel } from './fused-adam.js';
 import { registerWasmConvGradients } from './wasm-conv-gradients.js';
+import { registerWasmSharedIdentity } from './wasm-shared-identity.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 /** What the process does with the backend: batched training steps, or single-drawing inference. */
@@ -34,6 +35,7 @@ async function useWasm(): Promise<boolean> {
   registerBatchNormGradient();
   registerBatchNormReluPoolKernels();
   registerFusedAdamKernel();
+  registerWasmSharedIdentity();
   return tf.setBackend('wasm');
 }
 

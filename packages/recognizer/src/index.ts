@@ -10,3 +10,4 @@ export * from './model-folder.js';
 export * from './recognizer.js';
 export * from './training-graph.js';
 export * from './wasm-conv-gradients.js';
+export * from './wasm-shared-identity.js';
