@@ -4,8 +4,9 @@
  * tfjs-backend-wasm ships no `Conv2DBackpropFilter` kernel and a scalar-loop `Conv2DBackpropInput`, which
  * makes training a convnet there impractically slow. Both gradients are ordinary convolutions on
  * rearranged tensors, and the wasm `Conv2D` kernel (XNNPACK) is fast, so these kernels compose the
- * backend's own `Conv2D`, `Transpose`, `Reverse`, `PadV2`, `Slice` and `Reshape` kernels. They run at the
- * backend level (no engine ops), so nothing is recorded on a gradient tape and every intermediate is freed.
+ * backend's own `Conv2D`, `Transpose`, `PadV2`, `Slice`, `Reshape` and `BatchMatMul` kernels, with small
+ * rearrangements done in JavaScript on the wasm heap. They run at the backend level (no engine ops), so
+ * nothing is recorded on a gradient tape and every intermediate is freed.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -209,6 +210,22 @@ export function conv2dBackpropFilterWasm(args: FilterGradArgs): TensorInfo {
 }
 
 /**
+ * out[kh, kw, co, ci] = filter[KH−1−kh, KW−1−kw, ci, co]: the filter rotated 180° with its channels swapped,
+ * in one JavaScript pass (filters are small; the wasm Reverse + Transpose kernels cost ~0.4 ms each here).
+ */
+function rotateAndSwap(filter: Float32Array, out: Float32Array, [kh, kw, ci, co]: [number, number, number, number]): void {
+  let o = 0;
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      const src = ((kh - 1 - a) * kw + (kw - 1 - b)) * ci * co;
+      for (let j = 0; j < co; j++) {
+        for (let i = 0; i < ci; i++, o++) out[o] = filter[src + i * co + j] as number;
+      }
+    }
+  }
+}
+
+/**
  * dx = the full convolution of dy (zeros inserted between rows/columns for strides > 1) with the filter
  * rotated 180° and its in/out channels swapped, cropped or padded to the forward padding.
  */
@@ -254,8 +271,8 @@ export function conv2dBackpropInputWasm(args: {
   const padRight = w - 1 + left - (ow - 1) * sw;
   const crop = padTop < 0 || padBottom < 0 || padLeft < 0 || padRight < 0;
   const framed = crop ? s.padOrCrop(dilated, padTop, padBottom, padLeft, padRight) : dilated;
-  const reversed = s.run('Reverse', { x: filter }, { dims: [0, 1] });
-  const swapped = s.transpose(reversed, [0, 1, 3, 2]); // [KH, KW, Co, Ci]
+  const swapped = s.alloc([kh, kw, filter.shape[3] as number, filter.shape[2] as number]); // [KH, KW, Co, Ci]
+  rotateAndSwap(s.view(filter), s.view(swapped), filter.shape as [number, number, number, number]);
   const dx = s.run(
     'Conv2D',
     { x: framed, filter: swapped },
