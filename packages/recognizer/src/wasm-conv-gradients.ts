@@ -9,13 +9,9 @@
  * nothing is recorded on a gradient tape and every intermediate is freed.
  */
 import * as tf from '@tensorflow/tfjs';
+import { KernelScope, type WasmBackend } from './wasm-kernel-scope.js';
 
 type TensorInfo = tf.TensorInfo;
-type Backend = tf.KernelBackend & {
-  disposeData(dataId: object, force?: boolean): boolean;
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
-};
 type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
 
 interface Conv2DGradAttrs {
@@ -23,73 +19,6 @@ interface Conv2DGradAttrs {
   pad: 'valid' | 'same' | number | ExplicitPad;
   dataFormat: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-/** Calls another wasm kernel directly; intermediates are tracked so they can be freed together. */
-class KernelScope {
-  private readonly owned: TensorInfo[] = [];
-  constructor(private readonly backend: Backend) {}
-
-  run(name: string, inputs: Record<string, TensorInfo> | TensorInfo[], attrs: Record<string, unknown>): TensorInfo {
-    const kernel = tf.getKernel(name, 'wasm');
-    if (!kernel) throw new Error(`wasm kernel ${name} is not registered`);
-    const out = kernel.kernelFunc({
-      // Concat takes its inputs as an array; every other kernel as a name → tensor map.
-      inputs: inputs as unknown as tf.NamedTensorInfoMap,
-      attrs: attrs as tf.NamedAttrMap,
-      backend: this.backend,
-    }) as TensorInfo;
-    this.owned.push(out);
-    return out;
-  }
-
-  /** A new float32 tensor on the wasm heap (contents undefined), freed with the other intermediates. */
-  alloc(shape: number[]): TensorInfo {
-    const out = this.backend.makeOutput(shape, 'float32');
-    this.owned.push(out);
-    return out;
-  }
-
-  /** A view of a tensor's heap memory; take it after the last allocation (allocating can move the heap). */
-  view(info: TensorInfo): Float32Array {
-    return this.backend.typedArrayFromHeap(info) as Float32Array;
-  }
-
-  /** Frees every intermediate except `keep`, which the engine takes ownership of. */
-  finish(keep: TensorInfo): TensorInfo {
-    for (const info of this.owned) if (info !== keep) this.backend.disposeData(info.dataId);
-    return keep;
-  }
-
-  transpose(x: TensorInfo, perm: number[]): TensorInfo {
-    return this.run('Transpose', { x }, { perm });
-  }
-
-  reshape(x: TensorInfo, shape: number[]): TensorInfo {
-    return this.run('Reshape', { x }, { shape });
-  }
-
-  /** Pads (positive amounts) and crops (negative amounts) the two spatial axes of an NHWC tensor. */
-  padOrCrop(x: TensorInfo, top: number, bottom: number, left: number, right: number): TensorInfo {
-    let out = x;
-    if (top < 0 || bottom < 0 || left < 0 || right < 0) {
-      const [n, h, w, c] = out.shape as [number, number, number, number];
-      const t = Math.max(0, -top);
-      const l = Math.max(0, -left);
-      const size = [n, h - t - Math.max(0, -bottom), w - l - Math.max(0, -right), c];
-      out = this.run('Slice', { x: out }, { begin: [0, t, l, 0], size });
-    }
-    if (top > 0 || bottom > 0 || left > 0 || right > 0) {
-      const paddings = [
-        [0, 0],
-        [Math.max(0, top), Math.max(0, bottom)],
-        [Math.max(0, left), Math.max(0, right)],
-        [0, 0],
-      ];
-      out = this.run('PadV2', { x: out }, { paddings, constantValue: 0 });
-    }
-    return out;
-  }
 }
 
 /** Zero padding of the two spatial axes, as the convolution's own `pad` (NHWC). */
@@ -119,7 +48,7 @@ function convInfoFor(xShape: number[], filterShape: number[], attrs: Conv2DGradA
 type FilterGradArgs = {
   inputs: { x: TensorInfo; dy: TensorInfo };
   attrs: Conv2DGradAttrs & { filterShape: [number, number, number, number] };
-  backend: Backend;
+  backend: WasmBackend;
 };
 
 /**
@@ -232,7 +161,7 @@ function rotateAndSwap(filter: Float32Array, out: Float32Array, [kh, kw, ci, co]
 export function conv2dBackpropInputWasm(args: {
   inputs: { dy: TensorInfo; filter: TensorInfo };
   attrs: Conv2DGradAttrs & { inputShape: [number, number, number, number] };
-  backend: Backend;
+  backend: WasmBackend;
 }): TensorInfo {
   const { dy, filter } = args.inputs;
   const info = convInfoFor(args.attrs.inputShape, filter.shape, args.attrs);
