@@ -8,7 +8,8 @@
  * largest activations of the network. Here the forward pass is one JavaScript pass over the input for the
  * per-channel statistics (in doubles), normalise + ReLU as a 1×1 depthwise convolution with a fused bias and
  * ReLU (an XNNPACK kernel of the wasm backend), then one branch-free JavaScript pass that pools and remembers
- * which input won each window. The backward pass touches the pooled gradient twice and the input once.
+ * which input won each window. The backward pass sums over the pooled gradient in JavaScript, computes the
+ * per-channel affine part of dx with the same depthwise kernel and adds the pooled gradient at the winners.
  * The JavaScript runs directly on the wasm heap (channels are the innermost axis, so loops walk memory in
  * order).
  *
@@ -224,18 +225,13 @@ function backwardKernel(args: {
   const { epsilon, pool } = args.attrs;
   const inputs = args.inputs;
   const c = channelsOf(inputs.x, pool, BN_RELU_POOL_GRAD);
-  const dxInfo = backend.makeOutput(inputs.x.shape, 'float32');
-  const dGammaInfo = backend.makeOutput([c], 'float32');
-  const dBetaInfo = backend.makeOutput([c], 'float32');
-  const dy = f32(backend, inputs.dy);
-  const x = f32(backend, inputs.x);
+  // Views are taken again after each allocation (allocating can move the heap).
+  let dy = f32(backend, inputs.dy);
+  let x = f32(backend, inputs.x);
+  let switches = i32(backend, inputs.switches);
   const gamma = f32(backend, inputs.gamma);
   const meanIn = f32(backend, inputs.mean);
   const varIn = f32(backend, inputs.variance);
-  const switches = i32(backend, inputs.switches);
-  const dx = f32(backend, dxInfo);
-  const dGammaOut = f32(backend, dGammaInfo);
-  const dBetaOut = f32(backend, dBetaInfo);
 
   // Σdz and Σdz·x per channel (dz is nonzero only where a switch points). Blocks of rows, one channel at
   // a time, as in channelSums.
@@ -264,34 +260,45 @@ function backwardKernel(args: {
   const a = new Float64Array(c);
   const b = new Float64Array(c);
   const cx = new Float64Array(c);
+  const dGamma = new Float64Array(c);
   for (let k = 0; k < c; k++) {
     const mean = meanIn[k] as number;
     const r = 1 / Math.sqrt((varIn[k] as number) + epsilon);
     const dBeta = sumDz[k] as number;
-    const dGamma = r * ((sumDzX[k] as number) - mean * dBeta);
-    dBetaOut[k] = dBeta;
-    dGammaOut[k] = dGamma;
+    dGamma[k] = r * ((sumDzX[k] as number) - mean * dBeta);
     const g = (gamma[k] as number) * r;
     a[k] = g;
-    cx[k] = (-g * r * dGamma) / count;
+    cx[k] = (-g * r * (dGamma[k] as number)) / count;
     b[k] = (-g * dBeta) / count - mean * (cx[k] as number);
   }
+  const dGammaInfo = backend.makeOutput([c], 'float32');
+  const dBetaInfo = backend.makeOutput([c], 'float32');
 
-  const xRows = x.length / c;
-  for (let r0 = 0; r0 < xRows; r0 += STATS_BLOCK_ROWS) {
-    const end = Math.min(xRows, r0 + STATS_BLOCK_ROWS) * c;
-    for (let k = 0; k < c; k++) {
-      const ak = a[k] as number;
-      const bk = b[k] as number;
-      const ck = cx[k] as number;
-      if (pool) {
-        for (let i = r0 * c + k; i < end; i += c) dx[i] = bk + ck * (x[i] as number);
-      } else {
-        for (let i = r0 * c + k; i < end; i += c) dx[i] = (switches[i] === 0 ? 0 : ak * (dy[i] as number)) + bk + ck * (x[i] as number);
-      }
-    }
-  }
+  let dxInfo: TensorInfo;
   if (pool) {
+    // b + cx·x everywhere as a 1×1 depthwise convolution with bias (XNNPACK), then a·dy at each winner.
+    const s = new KernelScope(backend);
+    const filter = s.alloc([1, 1, c, 1]);
+    const bias = s.alloc([c]);
+    f32(backend, filter).set(cx);
+    f32(backend, bias).set(b);
+    dxInfo = s.run(
+      'FusedDepthwiseConv2D',
+      { x: inputs.x, filter, bias },
+      {
+        strides: [1, 1],
+        pad: 'valid',
+        dilations: [1, 1],
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        activation: 'linear',
+        leakyreluAlpha: 0,
+      },
+    );
+    s.finishAll([dxInfo]);
+    const dx = f32(backend, dxInfo);
+    dy = f32(backend, inputs.dy);
+    switches = i32(backend, inputs.switches);
     for (let r0 = 0; r0 < rows; r0 += STATS_BLOCK_ROWS) {
       const end = Math.min(rows, r0 + STATS_BLOCK_ROWS) * c;
       for (let k = 0; k < c; k++) {
@@ -302,7 +309,24 @@ function backwardKernel(args: {
         }
       }
     }
+  } else {
+    dxInfo = backend.makeOutput(inputs.x.shape, 'float32');
+    const dx = f32(backend, dxInfo);
+    dy = f32(backend, inputs.dy);
+    x = f32(backend, inputs.x);
+    switches = i32(backend, inputs.switches);
+    for (let r0 = 0; r0 < rows; r0 += STATS_BLOCK_ROWS) {
+      const end = Math.min(rows, r0 + STATS_BLOCK_ROWS) * c;
+      for (let k = 0; k < c; k++) {
+        const ak = a[k] as number;
+        const bk = b[k] as number;
+        const ck = cx[k] as number;
+        for (let i = r0 * c + k; i < end; i += c) dx[i] = (switches[i] === 0 ? 0 : ak * (dy[i] as number)) + bk + ck * (x[i] as number);
+      }
+    }
   }
+  f32(backend, dGammaInfo).set(dGamma);
+  f32(backend, dBetaInfo).set(sumDz);
   return [dxInfo, dGammaInfo, dBetaInfo];
 }
 
