@@ -105,15 +105,59 @@ function filterGradByPatchProduct(s: KernelScope, x: TensorInfo, dy: TensorInfo,
 }
 
 /**
+ * The filter gradient (stride 1) as a convolution of dy (batch and channels swapped) with x as the filter:
+ * out[co, a, b, ci] = Σ_{n,i,j} dy[n, i+a−(KH−1−top), j+b−(KW−1−left), co] · x[n,i,j,ci] = dW[KH−1−a, KW−1−b,
+ * ci, co]. XNNPACK repacks a convolution's filter on every call, and the repacking grows with the filter, so
+ * this form wins when x is smaller than dy (more output than input channels): measured 15 → 11 ms for our
+ * 14×14×16 → 32 layer and 11 → 9.5 ms for 7×7×32 → 64, batch 128. Null when it does not apply.
+ */
+function filterGradWithInputAsFilter(s: KernelScope, x: TensorInfo, dy: TensorInfo, info: ConvInfo): TensorInfo | null {
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const pads = [kh - 1 - top, kh - 1 - bottom, kw - 1 - left, kw - 1 - right];
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || pads.some((p) => p < 0)) return null;
+  if (info.inHeight * info.inWidth * ci >= info.outHeight * info.outWidth * co) return null;
+  const dyT = s.transpose(dy, [3, 1, 2, 0]); // [Co, OH, OW, N]
+  const xT = s.transpose(x, [1, 2, 0, 3]); // [H, W, N, Ci]
+  const conv = s.run(
+    'Conv2D',
+    { x: dyT, filter: xT },
+    {
+      strides: [1, 1],
+      pad: explicitPad(pads[0] as number, pads[1] as number, pads[2] as number, pads[3] as number),
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: undefined,
+    },
+  ); // [Co, KH, KW, Ci], spatially reversed
+  const dw = s.alloc([kh, kw, ci, co]);
+  const out = s.view(conv);
+  const target = s.view(dw);
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      for (let i = 0; i < ci; i++) {
+        for (let o = 0; o < co; o++) {
+          target[((a * kw + b) * ci + i) * co + o] = out[((o * kh + (kh - 1 - a)) * kw + (kw - 1 - b)) * ci + i] as number;
+        }
+      }
+    }
+  }
+  return dw;
+}
+
+/**
  * dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh·s+kh−top, ow·s+kw−left, ci] · dy[n,oh,ow,co]: for few input
- * channels a product of transposed patches with dy, otherwise a convolution of x (batch and channels
- * swapped) with dy as the filter, dilated by the stride.
+ * channels a product of transposed patches with dy, for more output than input channels a convolution of dy
+ * with x as the filter (above), otherwise a convolution of x (batch and channels swapped) with dy as the
+ * filter, dilated by the stride.
  */
 export function conv2dBackpropFilterWasm(args: FilterGradArgs): TensorInfo {
   const { x, dy } = args.inputs;
   const info = convInfoFor(x.shape, args.attrs.filterShape, args.attrs);
   const s = new KernelScope(args.backend);
   if (info.inChannels <= PATCH_PRODUCT_MAX_CHANNELS) return s.finish(filterGradByPatchProduct(s, x, dy, info));
+  const swapped = filterGradWithInputAsFilter(s, x, dy, info);
+  if (swapped) return s.finish(swapped);
   const { top, bottom, left, right } = info.padInfo;
   // Zero padding is left to the convolution itself (no padded copy of x); cropping needs a slice.
   const crop = top < 0 || bottom < 0 || left < 0 || right < 0;
