@@ -4,6 +4,7 @@
  */
 
 import type { TrainingProgress } from '@inkling/protocol';
+import { compileTrainingGraph, createAdam } from '@inkling/recognizer';
 import * as tf from '@tensorflow/tfjs';
 import { type AugmentOptions, augmentImage, type Random, seededRandom } from './augment.js';
 import { evaluateModelAsync, type ImageSet } from './evaluate.js';
@@ -65,7 +66,9 @@ export function learningRateAt(step: number, totalSteps: number, peak: number): 
 
 export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainLoopOptions): Promise<TrainLoopResult> {
   const random = seededRandom(o.seed);
-  const optimizer = tf.train.adam(o.learningRate);
+  const optimizer = createAdam(o.learningRate);
+  // The fused BatchNorm/ReLU/pool pass where the backend has it (wasm); the Layers API otherwise.
+  const graph = compileTrainingGraph(model);
   const batches = Math.ceil(data.count / o.batchSize);
   const totalSteps = batches * o.epochs;
   const order = new Uint32Array(data.count).map((_, i) => i);
@@ -103,11 +106,7 @@ export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainL
             else target.set(source);
             ys[i] = data.labels[index] ?? 0;
           }
-        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(
-          (epoch - 1) * batches + b,
-          totalSteps,
-          o.learningRate,
-        );
+        optimizer.learningRate = learningRateAt((epoch - 1) * batches + b, totalSteps, o.learningRate);
         const [loss, hits] = tf.tidy(() => {
           const x = tf.tensor4d(xs, [n, 28, 28, 1]);
           const classes = o.classes ?? 10;
@@ -130,7 +129,7 @@ export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainL
           }
           let hitCount: tf.Scalar | undefined;
           const lossValue = optimizer.minimize(() => {
-            const probs = model.apply(x, { training: true }) as tf.Tensor;
+            const probs = graph ? graph.apply(x) : (model.apply(x, { training: true }) as tf.Tensor);
             hitCount = tf.keep(probs.argMax(-1).equal(labels.argMax(-1)).sum()) as tf.Scalar;
             // softmax(log p) = p, so this is the cross-entropy of the model's own probabilities.
             return tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(probs, 1e-7, 1))) as tf.Scalar;

@@ -1,12 +1,16 @@
 /**
  * Picks the TensorFlow.js backend per role, by measurement. Training: the native `tensorflow` backend when the
  * optional `@tensorflow/tfjs-node` package is installed (1.1–1.3× wasm here), else `wasm` (with fast convolution
- * gradients registered so it can train). Serving: `wasm`, whose folded graph reads one drawing in ~0.3 ms
- * against 1.4–1.9 ms on tfjs-node, unless told otherwise. The pure-JS `cpu` backend is only used when asked for.
+ * gradients, the fused BatchNorm → ReLU → max-pool kernels and a fused Adam update registered so it can
+ * train). Serving: `wasm`, whose folded graph reads one drawing in ~0.3 ms against 1.4–1.9 ms on tfjs-node,
+ * unless told otherwise. The pure-JS `cpu` backend is only used when asked for.
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerBatchNormGradient } from './batchnorm-gradient.js';
+import { registerBatchNormReluPoolKernels } from './batchnorm-relu-pool.js';
+import { registerFusedAdamKernel } from './fused-adam.js';
 import { registerWasmConvGradients } from './wasm-conv-gradients.js';
+import { registerWasmSharedIdentity } from './wasm-shared-identity.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 /** What the process does with the backend: batched training steps, or single-drawing inference. */
@@ -29,6 +33,9 @@ async function useWasm(): Promise<boolean> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerWasmConvGradients();
   registerBatchNormGradient();
+  registerBatchNormReluPoolKernels();
+  registerFusedAdamKernel();
+  registerWasmSharedIdentity();
   return tf.setBackend('wasm');
 }
 
