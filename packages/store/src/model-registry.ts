@@ -85,14 +85,22 @@ export class ModelRegistry {
   }
 
   /**
-   * Makes the given model the served one when nothing is served yet (a fresh deployment); returns the served
-   * one. Several processes seeding at once register and promote the same version, which is idempotent.
+   * Makes the given model the served one when nothing is served yet (a fresh deployment), or when the served one
+   * is the shipped folder and an upgrade put another version there; returns the served one. Several processes
+   * seeding at once register and promote the same version, which is idempotent.
    */
   async seed(metadata: ModelMetadata, folder: string): Promise<ModelRecord> {
     const current = await this.promoted();
-    if (current) return current;
+    if (current && (current.folder !== folder || current.version === metadata.version)) return current;
     await this.register(metadata, folder);
-    return this.promote(metadata.version, 'the model shipped with this deployment');
+    // The served model is the shipped folder, but an upgrade put another model there: that one is what the folder
+    // holds now, so it is recorded and promoted (the previous version's files are gone with the upgrade).
+    return this.promote(
+      metadata.version,
+      current
+        ? `the model shipped with this deployment, replacing ${current.version} in ${folder}`
+        : 'the model shipped with this deployment',
+    );
   }
 
   /** Makes `version` the served model (a candidate, or an earlier one: a rollback); the current one retires. */
