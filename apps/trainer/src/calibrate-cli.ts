@@ -12,7 +12,14 @@ import { DEFAULT_PREPROCESS, IMAGE_PIXELS, ModelVersionSchema, PREPROCESSING_VER
 import { initBackend, loadModelFolder, ModelFolderError, saveModelFolder } from '@inkling/recognizer';
 import { z } from 'zod';
 import { seededRandom } from './augment.js';
-import { chooseNotDigitThreshold, expectedCalibrationError, fitTemperature, foldTemperature, withTemperature } from './calibration.js';
+import {
+  bestPenWidth,
+  chooseNotDigitThreshold,
+  expectedCalibrationError,
+  fitTemperature,
+  foldTemperature,
+  withTemperature,
+} from './calibration.js';
 import { argMax, predictProbabilities } from './class-predictions.js';
 import { evaluateModel, toFloatImages, toMetrics } from './evaluate.js';
 import { NOT_DIGIT_LABEL, renderNonDigit, renderPenDigit } from './mixed-batches.js';
@@ -118,14 +125,13 @@ async function main(): Promise<void> {
     return images;
   };
   process.stdout.write(`validation writers ${pen.split.validation.join(', ')}: ${digits.length} digits\n`);
-  let best = { width: DEFAULT_PREPROCESS.penWidthPx, correct: -1 };
-  for (const width of o.widths) {
+  const measured = o.widths.map((width) => {
     const probs = predictProbabilities(model, render(width), digits.length);
     const correct = probs.filter((p, i) => argMax(p) === labels[i]).length;
-    if (correct > best.correct) best = { width, correct };
     process.stdout.write(`  pen width ${width.toFixed(1)} px: ${pct(correct / digits.length)} read right\n`);
-  }
-  const width = o.penWidthPx ?? best.width;
+    return { width, correct };
+  });
+  const width = o.penWidthPx ?? bestPenWidth(measured) ?? DEFAULT_PREPROCESS.penWidthPx;
   process.stdout.write(
     `serving and calibrating at a ${width} px pen (${o.penWidthPx === undefined ? 'the best measured' : '--pen-width-px'}; preprocessing version ${PREPROCESSING_VERSION})\n`,
   );

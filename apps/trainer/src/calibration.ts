@@ -101,3 +101,13 @@ export function foldTemperature(model: tf.LayersModel, temperature: number): voi
   layer.setWeights(scaled);
   for (const t of scaled) t.dispose();
 }
+
+/**
+ * The width that reads the most validation digits; when several tie (a plateau), the middle one of them in
+ * width order, so the choice sits away from the plateau's edges.
+ */
+export function bestPenWidth(measured: readonly { width: number; correct: number }[]): number | undefined {
+  const most = Math.max(...measured.map((m) => m.correct));
+  const best = measured.filter((m) => m.correct === most).sort((a, b) => a.width - b.width);
+  return best[Math.floor((best.length - 1) / 2)]?.width;
+}
