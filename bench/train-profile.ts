@@ -4,8 +4,8 @@
  * kernels it calls itself is charged to those), over 20 batches of 128 after 5 warm-up batches, augmentation
  * on as in `bench:train`. Prints CPU time per step, kernel calls per step and the 25 costliest kernels.
  * The wrapping adds a little time per call, so absolute figures are slightly above `bench:train`'s. Kernel
- * times are wall-clock: run it under `/work/coordination/quiet.sh` on a shared machine (CPU time per step is
- * not affected by other processes, the per-kernel figures are).
+ * times are wall-clock, so other busy processes inflate them (the CPU time per step is not affected): run it on
+ * a quiet machine.
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_AUGMENT } from '../apps/trainer/src/augment.js';
