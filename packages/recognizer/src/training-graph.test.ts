@@ -3,13 +3,16 @@
  * the output, the loss gradient of every trainable weight, and the BatchNorm moving averages after the step.
  * Also: which models and backends fall back to the Layers API.
  */
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ArchitectureOptions, buildModel } from './architecture.js';
 import { initBackend } from './backend.js';
+import { loadModelFolder } from './model-folder.js';
 import { seededValues } from './test-random.js';
 import { compileTrainingGraph } from './training-graph.js';
 
+const ROOT = join(import.meta.dirname, '..', '..', '..');
 const ARCH: ArchitectureOptions = { filters: [4, 8, 8], denseUnits: 16, dropout: 0, seed: 3 };
 
 function batch(n: number, seed: number): { x: tf.Tensor4D; labels: tf.Tensor2D } {
@@ -98,6 +101,20 @@ describe('compileTrainingGraph (fused training pass)', () => {
     tf.dispose([x, labels, ref.probs, got.probs, ...ref.grads.values(), ...got.grads.values()]);
     reference.dispose();
     fused.dispose();
+  });
+
+  it('compiles the shipped model as loaded from its folder, with the same training output', async () => {
+    const { model } = await loadModelFolder(join(ROOT, 'models', 'default'));
+    // Dropout off (both paths read the rate), so the two training outputs must agree exactly.
+    (model.getLayer('dropout') as unknown as { rate: number }).rate = 0;
+    const graph = compileTrainingGraph(model);
+    if (!graph) throw new Error('expected the shipped model to compile');
+    const { x, labels } = batch(16, 13);
+    const viaLayers = model.apply(x, { training: true }) as tf.Tensor;
+    const viaGraph = graph.apply(x);
+    expect(relativeError(viaGraph, viaLayers)).toBeLessThan(1e-4);
+    tf.dispose([x, labels, viaLayers, viaGraph]);
+    model.dispose();
   });
 
   it('runs dropout in training mode (some activations dropped)', () => {
