@@ -89,8 +89,8 @@ describe('recognition processor', () => {
       metrics: createWorkerMetrics(),
       faultDelayMs: 0,
     });
-  const job = (data: RecognitionJobData, attemptsStarted = 1) =>
-    ({ data, attemptsStarted }) as Job<RecognitionJobData, RecognitionJobResult, RecognitionJobName>;
+  const job = (data: RecognitionJobData, attemptsStarted = 1, timestamp = Date.now()) =>
+    ({ data, attemptsStarted, timestamp }) as Job<RecognitionJobData, RecognitionJobResult, RecognitionJobName>;
   const stroke = (id: string): Stroke => ({ ...(digitDrawing(1)[0] as Stroke), id });
   async function room(id: string, strokeIds: string[]): Promise<void> {
     await rooms.createRoom(id);
@@ -230,6 +230,17 @@ describe('recognition processor', () => {
     await process(job({ boards: [{ roomId: 'p-change', revision: 4, acceptedAtMs: Date.now(), change: stale }] }));
     expect(reads).toEqual(['full', 'change', 'delta']);
     expect(seen).toEqual([['c1'], ['c1', 'c2'], ['c1', 'c2', 'c3', 'c4']]);
+
+    // A job that waited in the queue may have newer changes behind it: it reads, even holding the base board.
+    const fifth = await rooms.commitStroke('p-change', 'u', stroke('c5'));
+    await rooms.commitStroke('p-change', 'u', stroke('c6'));
+    await redis.set(keys.pending('p-change'), 'queued', 'PX', 30_000);
+    const waited = { ...change, baseRevision: 4, rowId: fifth.strokeRowId, strokeId: 'c5' };
+    const late = await process(
+      job({ boards: [{ roomId: 'p-change', revision: 5, acceptedAtMs: Date.now(), change: waited }] }, 1, Date.now() - 1000),
+    );
+    expect(late.boards).toEqual([{ type: 'published', roomId: 'p-change', revision: 6, text: '6', modelVersion: 'fake' }]);
+    expect(reads.at(-1)).toBe('delta');
     await process.close();
   });
 });

@@ -88,7 +88,15 @@ export interface ProcessorDeps {
   fairDelayAboveMs?: number;
   /** Fault injection: wait this long after recognizing, before storing and publishing (0 = off). */
   faultDelayMs: number;
+  /** A job's carried change is applied only when the job is taken within this long of being added (ms). */
+  changeFreshMs?: number;
 }
+
+/**
+ * Default of `changeFreshMs`. Measured at 800 commits/s: applying every carried change made ten times as many
+ * second jobs (a room's newer changes waited behind the job) and tripled p99; jobs taken this fast rarely have any.
+ */
+export const CHANGE_FRESH_MS = 10;
 
 export function createRecognitionProcessor(deps: ProcessorDeps) {
   const keys = redisKeys(deps.prefix);
@@ -177,11 +185,14 @@ export function createRecognitionProcessor(deps: ProcessorDeps) {
       // which that job's finish takes): no Redis round trip here.
       const explicit = rooms.map((r) => r.explicit === true);
       // A job that carries the change making its revision needs no read when this worker holds the board
-      // before it (its last job of the room); an explicit Recognize always reads (it may re-show a revision).
+      // before it (its last job of the room) — if the job was taken at once: one that waited may have newer
+      // changes behind it (coalesced into it by the pending marker), which only a read sees; applying the old
+      // change would then cost a second job for the room. An explicit Recognize always reads (it may re-show).
+      const fresh = Date.now() - job.timestamp <= (deps.changeFreshMs ?? CHANGE_FRESH_MS);
       const reads: BoardRead[] = await Promise.all(
         rooms.map(
           (r, i) =>
-            (!explicit[i] && r.change && deps.store.applyChange(r.roomId, r.revision, r.change)) ||
+            (fresh && !explicit[i] && r.change && deps.store.applyChange(r.roomId, r.revision, r.change)) ||
             deps.store.readBoard({ roomId: r.roomId, explicit: explicit[i] === true }),
         ),
       );
