@@ -13,6 +13,7 @@ export * from './saved-drawing.js';
 export * from './segment.js';
 export * from './service-env.js';
 export * from './test-drawings.js';
+export * from './test-model-metadata.js';
 export * from './trace-image.js';
 export * from './training.js';
 export * from './training-progress.js';

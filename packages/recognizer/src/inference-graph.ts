@@ -6,6 +6,7 @@
  * `model.predict` (`compileInferenceGraph` returns null).
  */
 import * as tf from '@tensorflow/tfjs';
+import { type LayerConfig, pair } from './layer-config.js';
 
 type Step =
   | { type: 'conv'; filter: tf.Tensor4D; bias: tf.Tensor1D; relu: boolean; padding: 'same' | 'valid'; strides: [number, number] }
@@ -20,23 +21,6 @@ export interface InferenceGraph {
   predict(x: tf.Tensor4D): tf.Tensor2D;
   dispose(): void;
 }
-
-interface LayerConfig {
-  padding?: string;
-  strides?: number | number[];
-  poolSize?: number | number[];
-  activation?: string;
-  epsilon?: number;
-  axis?: number | number[];
-  center?: boolean;
-  scale?: boolean;
-  dataFormat?: string;
-  dilationRate?: number | number[];
-  useBias?: boolean;
-}
-
-const pair = (v: number | number[] | undefined, fallback: number): [number, number] =>
-  v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0] ?? fallback, v[1] ?? v[0] ?? fallback];
 
 /** A conv or dense kernel with its (possibly zero) bias, waiting for a following BatchNorm / activation. */
 interface Linear {

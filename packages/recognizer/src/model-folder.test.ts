@@ -1,13 +1,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PREPROCESSING_VERSION } from '@inkling/protocol';
+import { PREPROCESSING_VERSION, testModelMetadata } from '@inkling/protocol';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from './architecture.js';
 import { initBackend } from './backend.js';
 import { loadModelFolder, ModelFolderError, saveModelFolder } from './model-folder.js';
-import { testMetadata } from './test-metadata.js';
 
 describe('model folders', () => {
   let dir: string;
@@ -20,7 +19,7 @@ describe('model folders', () => {
   it('round-trips weights and metadata', async () => {
     const model = buildModel({ filters: [4, 4, 4], denseUnits: 16, dropout: 0, seed: 1 });
     const folder = join(dir, 'a');
-    await saveModelFolder(model, folder, testMetadata('a1'));
+    await saveModelFolder(model, folder, testModelMetadata('a1'));
     const loaded = await loadModelFolder(folder);
     expect(loaded.metadata.version).toBe('a1');
     const x = tf.randomUniform([3, 28, 28, 1]);
@@ -41,7 +40,7 @@ describe('model folders', () => {
   it('refuses a folder whose preprocessing version differs', async () => {
     const folder = join(dir, 'b');
     const model = buildModel({ filters: [4, 4, 4], denseUnits: 16, dropout: 0, seed: 1 });
-    await saveModelFolder(model, folder, { ...testMetadata('b1'), preprocessingVersion: PREPROCESSING_VERSION });
+    await saveModelFolder(model, folder, { ...testModelMetadata('b1'), preprocessingVersion: PREPROCESSING_VERSION });
     const meta = JSON.parse(await readFile(join(folder, 'metadata.json'), 'utf8'));
     await writeFile(join(folder, 'metadata.json'), JSON.stringify({ ...meta, preprocessingVersion: PREPROCESSING_VERSION + 1 }));
     await expect(loadModelFolder(folder)).rejects.toThrow(/preprocessing version/);

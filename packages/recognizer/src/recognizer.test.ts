@@ -1,14 +1,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_PREPROCESS, digitDrawing, numberDrawing, preprocessDrawing, type Stroke } from '@inkling/protocol';
+import { DEFAULT_PREPROCESS, digitDrawing, numberDrawing, preprocessDrawing, type Stroke, testModelMetadata } from '@inkling/protocol';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from './architecture.js';
 import { initBackend } from './backend.js';
 import { ModelFolderError, saveModelFolder } from './model-folder.js';
 import { Recognizer } from './recognizer.js';
-import { testMetadata } from './test-metadata.js';
 
 /** Runtime mechanics with real (small, untrained) models of the shipped architecture. */
 describe('Recognizer runtime', () => {
@@ -21,7 +20,7 @@ describe('Recognizer runtime', () => {
       ['two', 2],
     ] as const) {
       const model = buildModel({ filters: [4, 8, 8], denseUnits: 16, dropout: 0, seed });
-      await saveModelFolder(model, join(dir, name), testMetadata(`v-${name}`));
+      await saveModelFolder(model, join(dir, name), testModelMetadata(`v-${name}`));
       model.dispose();
     }
   });
@@ -137,7 +136,7 @@ describe('Recognizer runtime', () => {
               eceAfter: 0,
               validationCount: 1,
             };
-      await saveModelFolder(model, join(dir, name), { ...testMetadata(`v-${name}`), calibration });
+      await saveModelFolder(model, join(dir, name), { ...testModelMetadata(`v-${name}`), calibration });
       model.dispose();
       return Recognizer.load(join(dir, name));
     };
@@ -169,7 +168,7 @@ describe('Recognizer runtime', () => {
 
   it("draws each model's input with the pen width its metadata names (3.2 px without one); an explicit one overrides it, uncached", async () => {
     const model = buildModel({ filters: [4, 8, 8], denseUnits: 16, dropout: 0, seed: 1 });
-    const base = testMetadata('v-thin');
+    const base = testModelMetadata('v-thin');
     await saveModelFolder(model, join(dir, 'thin'), { ...base, input: { ...base.input, penWidthPx: 1.2 } });
     model.dispose();
     const thin = await Recognizer.load(join(dir, 'thin'));

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormReluPool, batchNormReluPoolAvailable } from './batchnorm-relu-pool.js';
 import { denseMatMul } from './dense-matmul.js';
+import { type LayerConfig, pair } from './layer-config.js';
 
 /** What the fused path needs of a layer variable (tfjs-layers' LayerVariable). */
 interface LayerVar {
@@ -39,32 +40,6 @@ export interface TrainingGraph {
   /** Model output for a training step (dropout on, batch statistics, moving averages updated). */
   apply(x: tf.Tensor): tf.Tensor;
 }
-
-interface LayerConfig {
-  padding?: string;
-  strides?: number | number[];
-  poolSize?: number | number[];
-  activation?: string;
-  epsilon?: number;
-  momentum?: number;
-  axis?: number | number[];
-  center?: boolean;
-  scale?: boolean;
-  dataFormat?: string;
-  dilationRate?: number | number[];
-  useBias?: boolean;
-  maxValue?: number | null;
-  rate?: number;
-  seed?: number;
-  noiseShape?: unknown;
-  kernelConstraint?: unknown;
-  biasConstraint?: unknown;
-  betaConstraint?: unknown;
-  gammaConstraint?: unknown;
-}
-
-const pair = (v: number | number[] | undefined | null, fallback: number): [number, number] =>
-  v === undefined || v === null ? [fallback, fallback] : typeof v === 'number' ? [v, v] : [v[0] ?? fallback, v[1] ?? v[0] ?? fallback];
 
 type Layer = tf.layers.Layer;
 

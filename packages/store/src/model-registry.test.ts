@@ -1,21 +1,13 @@
-import { type ModelMetadata, PREPROCESSING_VERSION } from '@inkling/protocol';
+import { testModelMetadata } from '@inkling/protocol';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool, createTestDatabase } from './database.js';
 import { migrate } from './migrations.js';
 import { ModelRegistry } from './model-registry.js';
 
-const metadata = (version: string): ModelMetadata => ({
-  format: 'inkling-model',
-  version,
-  parentVersion: null,
-  architecture: { name: 'inkling-cnn-v1', options: {}, multiplyAdds: 1 },
-  input: { shape: [28, 28, 1], range: [0, 1], ink: 'white-on-black' },
-  preprocessingVersion: PREPROCESSING_VERSION,
-  dataset: { fingerprint: 'test', mnistTrainCount: 0, userTrainCount: 0, userTestCount: 0 },
-  training: { command: 'test', epochs: 0, batchSize: 1, seed: 0, trainingTimeMs: 0, backend: 'wasm', imagesPerSec: 0 },
-  metrics: { mnistTestAccuracy: 0.99, userTestAccuracy: null, userTestCount: 0, perClassAccuracy: [], confusionMatrix: [] },
-  createdAt: new Date(0).toISOString(),
+const metadata = (version: string) => ({
+  ...testModelMetadata(version),
+  metrics: { ...testModelMetadata(version).metrics, mnistTestAccuracy: 0.99 },
 });
 
 /** Seeding the registry with the shipped model, on real Postgres: fresh deployments, restarts, upgrades. */

@@ -1,7 +1,7 @@
-/** Metadata of a throw-away model folder used by tests. */
-import { type ModelMetadata, PREPROCESSING_VERSION } from '@inkling/protocol';
+/** Metadata of a throw-away model (test folders and registry records): the smallest valid `ModelMetadata`. */
+import { type ModelMetadata, PREPROCESSING_VERSION } from './model-metadata.js';
 
-export function testMetadata(version: string): ModelMetadata {
+export function testModelMetadata(version: string): ModelMetadata {
   return {
     format: 'inkling-model',
     version,
