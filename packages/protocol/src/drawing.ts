@@ -22,13 +22,22 @@ export const LIMITS = {
   maxNameLength: 40,
 } as const;
 
-export const PointSchema = z.tuple([
-  z.number().min(0).max(1),
-  z.number().min(0).max(1),
-  /** Milliseconds since the stroke began, 0 ≤ t ≤ 10 minutes. */
-  z.number().min(0).max(600_000),
-]);
+/** Latest time of a point: milliseconds since its stroke began, at most 10 minutes. */
+export const MAX_POINT_TIME_MS = 600_000;
+
+export const PointSchema = z.tuple([z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(MAX_POINT_TIME_MS)]);
 export type Point = z.infer<typeof PointSchema>;
+
+/**
+ * What `PointSchema` accepts, as one plain check: for data the project made itself from points it validated on
+ * arrival (a recognition job's carried stroke), where a schema walk per point would be the hot path's cost.
+ */
+export function isPoint(value: unknown): value is Point {
+  if (!Array.isArray(value) || value.length !== 3) return false;
+  const [x, y, t] = value as unknown[];
+  if (typeof x !== 'number' || typeof y !== 'number' || typeof t !== 'number') return false;
+  return x >= 0 && x <= 1 && y >= 0 && y <= 1 && t >= 0 && t <= MAX_POINT_TIME_MS;
+}
 
 export const StrokeIdSchema = z
   .string()

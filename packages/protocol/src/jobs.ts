@@ -6,13 +6,16 @@
  * applies that change without reading at all.
  */
 import { z } from 'zod';
-import type { Point } from './drawing.js';
+import { isPoint, type Point } from './drawing.js';
 import { PipelineTraceSchema } from './pipeline-trace.js';
 
 export const RECOGNITION_QUEUE = 'recognition';
 
 /** Most rooms one recognition job names. */
 export const MAX_BOARDS_PER_JOB = 64;
+
+/** A non-empty array of points, each checked by `isPoint` (the rule of `PointSchema`). */
+const arePoints = (value: unknown): value is Point[] => Array.isArray(value) && value.length > 0 && value.every(isPoint);
 
 /**
  * The change that made a request's revision, when the gateway knows it whole: a worker holding the board at
@@ -38,18 +41,6 @@ export const BoardChangeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cleared'), drawingId: z.number().int().min(0) }),
 ]);
 export type BoardChange = z.infer<typeof BoardChangeSchema>;
-
-/** A non-empty array of [x, y, t] with x, y in [0, 1] and t ≥ 0 (what `PointSchema` accepts, checked in one loop). */
-function arePoints(value: unknown): value is Point[] {
-  if (!Array.isArray(value) || value.length === 0) return false;
-  for (const p of value) {
-    if (!Array.isArray(p) || p.length !== 3) return false;
-    const [x, y, t] = p as unknown[];
-    if (typeof x !== 'number' || typeof y !== 'number' || typeof t !== 'number') return false;
-    if (!(x >= 0 && x <= 1 && y >= 0 && y <= 1 && t >= 0 && t <= 600_000)) return false;
-  }
-  return true;
-}
 
 /** Most points a change may carry in a job; a longer stroke is read from Postgres instead. */
 export const MAX_CHANGE_POINTS = 600;

@@ -64,7 +64,6 @@ type StrokeRow = [rowId: number, strokeId: string, addedRevision: number, points
 interface BoardRow {
   room_id: string;
   revision: number;
-  recognized_revision: number;
   drawing_id: string;
   full_board: boolean;
   strokes: StrokeRow[] | null;
@@ -130,7 +129,7 @@ export class RecognitionStore {
     const known = requests.map((r) => this.seen.get(r.roomId));
     const { rows } = await this.pool.query<BoardRow>({
       name: 'inkling_recognition_boards',
-      text: 'SELECT room_id, revision, recognized_revision, drawing_id, full_board, strokes FROM inkling_recognition_boards($1, $2, $3, $4)',
+      text: 'SELECT room_id, revision, drawing_id, full_board, strokes FROM inkling_recognition_boards($1, $2, $3, $4)',
       values: [
         requests.map((r) => r.roomId),
         known.map((b) => b?.drawingId ?? null),
