@@ -16,9 +16,10 @@ export const DigitPredictionSchema = z.object({
   /** Ids of the strokes that form this digit. */
   strokeIds: z.array(z.string()),
   /**
-   * True when the model's answer for these strokes is "not a digit" (a dot, a scribble, a line, a letter):
-   * `digit` and `confidence` then describe the most likely digit, which is not shown as the reading.
-   * Models without a not-a-digit class always say false. Absent in data written before it existed.
+   * True when these strokes are not a digit: the model's answer is "not a digit" (a dot, a scribble, a line, a
+   * letter), or the ink is a speck too small to be a digit (`isSpeck`, whatever the model). `digit` and
+   * `confidence` then describe the most likely digit, which is not shown as the reading. Models without a
+   * not-a-digit class say true only for specks. Absent in data written before it existed.
    */
   notDigit: z.boolean().default(false),
   /** The model's calibrated probability that these strokes are not a digit (0 for models without that class). */

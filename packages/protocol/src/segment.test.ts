@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { segmentDigits } from './segment.js';
+import { isSpeck, MAX_SPECK_EXTENT, segmentDigits } from './segment.js';
 import { digitDrawing, numberDrawing } from './test-drawings.js';
 
 describe('segmentDigits', () => {
@@ -75,5 +75,13 @@ describe('segmentDigits', () => {
     expect(only?.box.x).toBeCloseTo(0.2, 5);
     expect(only?.box.y).toBeCloseTo(0.1, 5);
     expect(only?.box.height).toBeCloseTo(0.5, 5);
+  });
+
+  it('calls ink a speck only when both sides of its box are under MAX_SPECK_EXTENT; no digit of a drawn number is one', () => {
+    expect(isSpeck({ x: 0.5, y: 0.5, width: 0, height: 0 })).toBe(true);
+    expect(isSpeck({ x: 0.5, y: 0.5, width: MAX_SPECK_EXTENT * 0.99, height: 0.01 })).toBe(true);
+    expect(isSpeck({ x: 0.5, y: 0.5, width: 0.001, height: MAX_SPECK_EXTENT })).toBe(false);
+    expect(isSpeck({ x: 0.5, y: 0.5, width: MAX_SPECK_EXTENT, height: 0.001 })).toBe(false);
+    for (const group of segmentDigits(numberDrawing('0123456789'))) expect(isSpeck(group.box)).toBe(false);
   });
 });

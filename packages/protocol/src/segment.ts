@@ -36,6 +36,20 @@ function isTrailingStem(left: Box, right: Box, strokes: number): boolean {
   );
 }
 
+/**
+ * Ink that fits in a square this wide (board units: 3 % of the board's side) is a speck — a tap, a dot, a tiny
+ * mark — and never a digit. The preprocessing enlarges every group of strokes to the same 20 px box, so the
+ * model cannot see how small it was; this is the one place the size is known. Digits are drawn far larger: in
+ * the numbers `npm run eval -- --pen` lays out (2–4 held-out digits side by side), the smallest digit measured
+ * 0.108 of the board; on a 500 px board the limit is 15 px.
+ */
+export const MAX_SPECK_EXTENT = 0.03;
+
+/** Whether a group's ink is a speck (see MAX_SPECK_EXTENT). */
+export function isSpeck(box: Box): boolean {
+  return Math.max(box.width, box.height) < MAX_SPECK_EXTENT;
+}
+
 type XY = readonly [number, number, ...number[]];
 
 function pointSegmentDistanceSq(p: XY, a: XY, b: XY): number {

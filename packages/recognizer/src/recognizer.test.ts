@@ -161,9 +161,36 @@ describe('Recognizer runtime', () => {
     const uncalibrated = await fixed('nd-none', 0.45, null);
     expect(uncalibrated.recognize(digitDrawing(7))).toMatchObject({ text: '3', notDigit: false });
     expect((await fixed('nd-none-2', 0.55, null)).recognize(digitDrawing(7))).toMatchObject({ text: '', notDigit: true });
-    // A 10-class model never says "not a digit".
+    // A 10-class model never says "not a digit" of a digit-sized drawing.
     const tenClass = await Recognizer.load(join(dir, 'one'));
     expect(tenClass.recognize(digitDrawing(7)).digits[0]).toMatchObject({ notDigit: false, notDigitProbability: 0 });
+  });
+
+  it('answers "not a digit" for a speck (a tap, a dot) whatever the model reads in it, and reads the same strokes drawn larger', async () => {
+    const recognizer = await Recognizer.load(join(dir, 'one'));
+    // A 0.02-wide "7" (a few pixels on screen), then the same 7 drawn 10 times as large.
+    const seven = digitDrawing(7);
+    const scaled = (k: number) =>
+      seven.map((s) => ({ ...s, points: s.points.map(([x, y, t]): [number, number, number] => [0.5 + (x - 0.5) * k, 0.5 + (y - 0.5) * k, t]) }));
+    const extent = (strokes: Stroke[]) => {
+      const xs = strokes.flatMap((s) => s.points.map((p) => p[0]));
+      const ys = strokes.flatMap((s) => s.points.map((p) => p[1]));
+      return Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys));
+    };
+    const k = 0.02 / extent(seven);
+    const tiny = recognizer.recognize(scaled(k));
+    expect(tiny).toMatchObject({ text: '', notDigit: true });
+    expect(tiny.digits[0]?.notDigit).toBe(true);
+    const large = recognizer.recognize(scaled(k * 10));
+    expect(large).toMatchObject({ notDigit: false });
+    expect(large.text).toHaveLength(1);
+    // The model sees the same picture either way: only the size differs.
+    expect(large.digits[0]?.probabilities).toEqual(tiny.digits[0]?.probabilities);
+    // A lone tap (one point) and a speck beside a digit: the board is not read as a number.
+    expect(recognizer.recognize([{ id: 'tap', points: [[0.5, 0.5, 0]] }])).toMatchObject({ text: '', notDigit: true });
+    const withSpeck = recognizer.recognize([...seven, { id: 'dot', points: [[0.97, 0.9, 0], [0.975, 0.905, 8]] }]);
+    expect(withSpeck.digits.map((d) => d.notDigit)).toEqual([false, true]);
+    expect(withSpeck).toMatchObject({ text: '', notDigit: true });
   });
 
   it("draws each model's input with the pen width its metadata names (3.2 px without one); an explicit one overrides it, uncached", async () => {

@@ -2,7 +2,8 @@
  * The inference runtime: loads a model folder, recognizes drawings (segmented into digits, each
  * preprocessed the shared way) one at a time or in batches, and swaps to another model folder without
  * disturbing predictions in flight. All tensor work happens inside `tf.tidy`. Models with the 11th class say
- * "not a digit" for a group whose calibrated probability of that class reaches the threshold in their metadata.
+ * "not a digit" for a group whose calibrated probability of that class reaches the threshold in their metadata;
+ * every model says it for a speck (`isSpeck`: ink too small to be a digit, whatever the model reads in it).
  */
 
 import {
@@ -15,6 +16,7 @@ import {
   preprocessDrawing,
   type Recognition,
   type Stroke,
+  isSpeck,
   segmentDigits,
 } from '@inkling/protocol';
 import * as tf from '@tensorflow/tfjs';
@@ -217,7 +219,7 @@ export class Recognizer {
           probabilities: probs,
           box: group.box,
           strokeIds,
-          notDigit: all.length > 10 && notDigitProbability >= notDigitThreshold,
+          notDigit: isSpeck(group.box) || (all.length > 10 && notDigitProbability >= notDigitThreshold),
           notDigitProbability,
         };
       });
