@@ -8,7 +8,16 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_PREPROCESS, IMAGE_PIXELS, ModelVersionSchema, PREPROCESSING_VERSION } from '@inkling/protocol';
+import {
+  type Box,
+  DEFAULT_PREPROCESS,
+  IMAGE_PIXELS,
+  isSpeck,
+  ModelVersionSchema,
+  PREPROCESSING_VERSION,
+  preprocessDrawing,
+  strokesBox,
+} from '@inkling/protocol';
 import { initBackend, loadModelFolder, ModelFolderError, saveModelFolder } from '@inkling/recognizer';
 import { z } from 'zod';
 import { seededRandom } from './augment.js';
@@ -22,7 +31,7 @@ import {
 } from './calibration.js';
 import { argMax, predictProbabilities } from './class-predictions.js';
 import { evaluateModel, toFloatImages, toMetrics } from './evaluate.js';
-import { NOT_DIGIT_LABEL, renderNonDigit, renderPenDigit } from './mixed-batches.js';
+import { NOT_DIGIT_LABEL, nonDigitDrawing, renderPenDigit } from './mixed-batches.js';
 import { loadMnist } from './mnist.js';
 import { loadPendigits, PendigitsFormatError } from './pendigits.js';
 import { CliUsageError } from './train-options.js';
@@ -136,10 +145,17 @@ async function main(): Promise<void> {
     `serving and calibrating at a ${width} px pen (${o.penWidthPx === undefined ? 'the best measured' : '--pen-width-px'}; preprocessing version ${PREPROCESSING_VERSION})\n`,
   );
   const digitProbs = predictProbabilities(model, render(width), digits.length);
+  // Specks (dots, taps) are answered by their size in the live path (isSpeck), whatever the model says: they
+  // count as rejected and stay out of the temperature fit, since the model is not asked about them.
   const random = seededRandom(VALIDATION_SEED);
-  const nonImages = new Float32Array(o.nonDigits * IMAGE_PIXELS);
-  for (let i = 0; i < o.nonDigits; i++) nonImages.set(renderNonDigit(random, width), i * IMAGE_PIXELS);
-  const nonProbs = predictProbabilities(model, nonImages, o.nonDigits);
+  const nonDrawings = Array.from({ length: o.nonDigits }, () => nonDigitDrawing(random));
+  const modelNonDigits = nonDrawings.filter((d) => !isSpeck(strokesBox(d) as Box));
+  const specks = o.nonDigits - modelNonDigits.length;
+  const nonImages = new Float32Array(modelNonDigits.length * IMAGE_PIXELS);
+  modelNonDigits.forEach((d, i) => {
+    nonImages.set(preprocessDrawing(d, { boxPx: DEFAULT_PREPROCESS.boxPx, penWidthPx: width }), i * IMAGE_PIXELS);
+  });
+  const nonProbs = predictProbabilities(model, nonImages, modelNonDigits.length);
   const allProbs = [...digitProbs, ...nonProbs];
   const allLabels = [...labels, ...nonProbs.map(() => NOT_DIGIT_LABEL)];
   const ece = (temperature: number) => {
@@ -165,10 +181,10 @@ async function main(): Promise<void> {
   const threshold = Math.max(chooseNotDigitThreshold(digitNd, o.maxRejection), chooseNotDigitThreshold(mnistNd, o.maxMnistRejection));
   const mnistTrainRejected = mnistNd.filter((p) => p >= threshold).length / mnistSample;
   const digitsRejected = digitNd.filter((p) => p >= threshold).length / digitNd.length;
-  const nonDigitsRejected = nonNd.filter((p) => p >= threshold).length / nonNd.length;
+  const nonDigitsRejected = (specks + nonNd.filter((p) => p >= threshold).length) / o.nonDigits;
   process.stdout.write(
     `temperature ${temperature.toFixed(3)}: expected calibration error ${pct(eceBefore)} → ${pct(eceAfter)} (${allProbs.length} validation drawings)\n` +
-      `"not a digit" threshold ${threshold.toFixed(4)}: rejects ${pct(digitsRejected)} of validation digits, ${pct(nonDigitsRejected, 1)} of validation non-digits, ${pct(mnistTrainRejected)} of ${mnistSample} MNIST training images\n`,
+      `"not a digit" threshold ${threshold.toFixed(4)}: rejects ${pct(digitsRejected)} of validation digits, ${pct(nonDigitsRejected, 1)} of validation non-digits (${specks} of them specks, answered by size), ${pct(mnistTrainRejected)} of ${mnistSample} MNIST training images\n`,
   );
   foldTemperature(model, temperature);
   const mnistEvaluation = evaluateModel(model, mnist.test, 1000, threshold);

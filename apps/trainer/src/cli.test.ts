@@ -78,6 +78,9 @@ describe('train and eval command lines', () => {
     const badWidth = await cli('train-cli.ts', ['--out', out, '--pen-width', '3,1']);
     expect(badWidth.code).toBe(2);
     expect(badWidth.stderr).toContain('invalid --pen-width');
+    const badKinds = await cli('train-cli.ts', ['--out', out, '--non-digit-kinds', 'line,banana']);
+    expect(badKinds.code).toBe(2);
+    expect(badKinds.stderr).toContain('invalid --non-digit-kinds: expected kinds among dot,line,');
     const calibrateNoOut = await cli('calibrate-cli.ts', [join(dir, 'missing')]);
     expect(calibrateNoOut.code).toBe(2);
     expect(calibrateNoOut.stderr).toContain('usage: npm run calibrate');

@@ -7,7 +7,7 @@
 import { type DrawnStroke, IMAGE_PIXELS, preprocessDrawing } from '@inkling/protocol';
 import { type AugmentOptions, augmentImage, type Random } from './augment.js';
 import type { DigitSet } from './mnist.js';
-import { nonDigit } from './non-digits.js';
+import { NON_DIGIT_KINDS, type NonDigitKind, nonDigit } from './non-digits.js';
 import { type PenDigit, toStrokes } from './pendigits.js';
 import { augmentStrokes, DEFAULT_STROKE_AUGMENT, type StrokeAugmentOptions, type XY } from './stroke-augment.js';
 
@@ -23,6 +23,8 @@ export interface MixOptions {
   /** null: pen drawings rendered as they are (still at a random width). */
   strokeAugment: StrokeAugmentOptions | null;
   mnistAugment: AugmentOptions | null;
+  /** Kinds of non-digits drawn (default: all). */
+  nonDigitKinds?: readonly NonDigitKind[];
 }
 
 /** Non-digits get milder geometry changes: their shapes are already random. */
@@ -42,9 +44,14 @@ export function nonDigitStrokes(strokes: readonly (readonly XY[])[]): DrawnStrok
   }));
 }
 
-export function renderNonDigit(random: Random, penWidthPx: number): Float32Array {
-  const { strokes } = nonDigit(random);
-  return preprocessDrawing(nonDigitStrokes(augmentStrokes(strokes, random, NON_DIGIT_AUGMENT)), { boxPx: 20, penWidthPx });
+/** A random non-digit of one of `kinds`, augmented, in board units as the live path would get it. */
+export function nonDigitDrawing(random: Random, kinds: readonly NonDigitKind[] = NON_DIGIT_KINDS): DrawnStroke[] {
+  const { strokes } = nonDigit(random, kinds[Math.floor(random() * kinds.length)]);
+  return nonDigitStrokes(augmentStrokes(strokes, random, NON_DIGIT_AUGMENT));
+}
+
+export function renderNonDigit(random: Random, penWidthPx: number, kinds: readonly NonDigitKind[] = NON_DIGIT_KINDS): Float32Array {
+  return preprocessDrawing(nonDigitDrawing(random, kinds), { boxPx: 20, penWidthPx });
 }
 
 export interface MixedBatches {
@@ -94,7 +101,7 @@ export function createMixedBatches(mnist: DigitSet, pen: readonly PenDigit[], o:
           target.set(renderPenDigit(digit, random, width(), o.strokeAugment));
           ys[i] = digit.label;
         } else if (kind === 2) {
-          target.set(renderNonDigit(random, width()));
+          target.set(renderNonDigit(random, width(), o.nonDigitKinds));
           ys[i] = NOT_DIGIT_LABEL;
         } else {
           const index = nextMnist();

@@ -22,6 +22,12 @@ export const NON_DIGIT_KINDS = [
 ] as const;
 export type NonDigitKind = (typeof NON_DIGIT_KINDS)[number];
 
+/**
+ * Non-digits a model learns by default: every kind but dots. In the live path a dot is a speck, answered by
+ * its size (isSpeck) whatever the model says; enlarged to the 20 px box it is a random tangle of ink.
+ */
+export const TRAINED_NON_DIGIT_KINDS: readonly NonDigitKind[] = NON_DIGIT_KINDS.filter((k) => k !== 'dot');
+
 /** Straight lines and hatching stay this close to horizontal: an upright stroke, or two, is a 1 (or a 1 and a mark). */
 export const MAX_LINE_ANGLE_DEG = 35;
 

@@ -21,6 +21,7 @@ import { evaluateModel, toMetrics } from './evaluate.js';
 import { loadForFineTune } from './fine-tune.js';
 import { createMixedBatches, NOT_DIGIT_LABEL, renderNonDigit, renderPenDigit } from './mixed-batches.js';
 import { loadMnist } from './mnist.js';
+import type { NonDigitKind } from './non-digits.js';
 import { loadPendigits, type PenDigit } from './pendigits.js';
 import { createProgressReporter } from './progress-bar.js';
 import { DEFAULT_STROKE_AUGMENT } from './stroke-augment.js';
@@ -39,7 +40,7 @@ interface PenValidation {
   nonDigitCount: number;
 }
 
-function renderValidation(digits: PenDigit[]): PenValidation {
+function renderValidation(digits: PenDigit[], nonDigitKinds: readonly NonDigitKind[]): PenValidation {
   const random = seededRandom(VALIDATION_NON_DIGIT_SEED);
   const images = new Map<number, Float32Array>();
   for (const width of VALIDATION_WIDTHS) {
@@ -51,7 +52,7 @@ function renderValidation(digits: PenDigit[]): PenValidation {
   }
   const nonDigitCount = 600;
   const nonDigits = new Float32Array(nonDigitCount * IMAGE_PIXELS);
-  for (let i = 0; i < nonDigitCount; i++) nonDigits.set(renderNonDigit(random, 2.0), i * IMAGE_PIXELS);
+  for (let i = 0; i < nonDigitCount; i++) nonDigits.set(renderNonDigit(random, 2.0, nonDigitKinds), i * IMAGE_PIXELS);
   return { digits, images, nonDigits, nonDigitCount };
 }
 
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
     model.getLayer(`bn${block}`).trainable = false;
   }
   const pen = mixing ? await loadPendigits() : null;
-  const validation = pen ? renderValidation(pen.validation) : null;
+  const validation = pen ? renderValidation(pen.validation, o.nonDigitKinds) : null;
   const mnistShare = 1 - o.penShare - o.nonDigitShare;
   const epochImages = o.epochImages ?? (mixing ? Math.round(count / mnistShare) : count);
   const random = seededRandom(o.seed + 1000);
@@ -121,6 +122,7 @@ async function main(): Promise<void> {
           penWidthRange: o.penWidth,
           strokeAugment: o.augment ? DEFAULT_STROKE_AUGMENT : null,
           mnistAugment: o.augment ? DEFAULT_AUGMENT : null,
+          nonDigitKinds: o.nonDigitKinds,
         },
         random,
       )

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ModelVersionSchema } from '@inkling/protocol';
 import { z } from 'zod';
+import { NON_DIGIT_KINDS, type NonDigitKind, TRAINED_NON_DIGIT_KINDS } from './non-digits.js';
 
 export class CliUsageError extends Error {
   readonly code = 'CLI_USAGE';
@@ -44,6 +45,14 @@ export const TrainOptionsSchema = z
     freeze: z.coerce.number().int().min(0).max(3),
     distill: z.string().min(1).optional(),
     distillWeight: z.coerce.number().min(0).max(1),
+    nonDigitKinds: z
+      .string()
+      .transform((s) => s.split(','))
+      .refine(
+        (kinds) => kinds.every((k) => (NON_DIGIT_KINDS as readonly string[]).includes(k)),
+        `expected kinds among ${NON_DIGIT_KINDS.join(',')}`,
+      )
+      .transform((kinds) => [...new Set(kinds)] as NonDigitKind[]),
   })
   .refine((o) => o.penShare + o.nonDigitShare < 1, { message: 'pen and non-digit shares must leave room for MNIST', path: ['pen-share'] });
 export type TrainOptions = z.infer<typeof TrainOptionsSchema>;
@@ -70,7 +79,9 @@ export const TRAIN_USAGE = `usage: npm run train -- [options]
   --checkpoints         also write the model after every epoch to <out>.epoch-N
   --freeze N            keep the first N conv blocks (conv + BatchNorm) fixed: cheaper steps, MNIST features kept (default 0)
   --distill DIR         keep MNIST answers close to this model's (learning without forgetting) while fine-tuning
-  --distill-weight X    share of the MNIST rows' target taken from the --distill model (default 0.5)`;
+  --distill-weight X    share of the MNIST rows' target taken from the --distill model (default 0.5)
+  --non-digit-kinds K,… kinds of synthetic non-digits to train on (default: all but dot — the live path answers
+                        specks by their size, see isSpeck)`;
 
 /** Option keys whose flag is not simply the key in kebab case. */
 const FLAG_NAMES: Record<string, string> = { learningRate: 'lr', denseUnits: 'dense', augment: 'no-augment' };
@@ -104,6 +115,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions {
         freeze: { type: 'string', default: '0' },
         distill: { type: 'string' },
         'distill-weight': { type: 'string', default: '0.5' },
+        'non-digit-kinds': { type: 'string', default: TRAINED_NON_DIGIT_KINDS.join(',') },
       },
     }));
   } catch (err) {
@@ -132,6 +144,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions {
     freeze: values.freeze,
     distill: values.distill,
     distillWeight: values['distill-weight'],
+    nonDigitKinds: values['non-digit-kinds'],
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

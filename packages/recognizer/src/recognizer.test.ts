@@ -171,7 +171,10 @@ describe('Recognizer runtime', () => {
     // A 0.02-wide "7" (a few pixels on screen), then the same 7 drawn 10 times as large.
     const seven = digitDrawing(7);
     const scaled = (k: number) =>
-      seven.map((s) => ({ ...s, points: s.points.map(([x, y, t]): [number, number, number] => [0.5 + (x - 0.5) * k, 0.5 + (y - 0.5) * k, t]) }));
+      seven.map((s) => ({
+        ...s,
+        points: s.points.map(([x, y, t]): [number, number, number] => [0.5 + (x - 0.5) * k, 0.5 + (y - 0.5) * k, t]),
+      }));
     const extent = (strokes: Stroke[]) => {
       const xs = strokes.flatMap((s) => s.points.map((p) => p[0]));
       const ys = strokes.flatMap((s) => s.points.map((p) => p[1]));
@@ -188,7 +191,16 @@ describe('Recognizer runtime', () => {
     expect(large.digits[0]?.probabilities).toEqual(tiny.digits[0]?.probabilities);
     // A lone tap (one point) and a speck beside a digit: the board is not read as a number.
     expect(recognizer.recognize([{ id: 'tap', points: [[0.5, 0.5, 0]] }])).toMatchObject({ text: '', notDigit: true });
-    const withSpeck = recognizer.recognize([...seven, { id: 'dot', points: [[0.97, 0.9, 0], [0.975, 0.905, 8]] }]);
+    const withSpeck = recognizer.recognize([
+      ...seven,
+      {
+        id: 'dot',
+        points: [
+          [0.97, 0.9, 0],
+          [0.975, 0.905, 8],
+        ],
+      },
+    ]);
     expect(withSpeck.digits.map((d) => d.notDigit)).toEqual([false, true]);
     expect(withSpeck).toMatchObject({ text: '', notDigit: true });
   });

@@ -10,13 +10,13 @@ import {
   DEFAULT_PREPROCESS,
   type DigitPrediction,
   IMAGE_PIXELS,
+  isSpeck,
   LOW_CONFIDENCE,
   type ModelMetadata,
   type PreprocessOptions,
   preprocessDrawing,
   type Recognition,
   type Stroke,
-  isSpeck,
   segmentDigits,
 } from '@inkling/protocol';
 import * as tf from '@tensorflow/tfjs';
