@@ -31,6 +31,7 @@ import { DEFAULT_AUGMENT, seededRandom } from './augment.js';
 import { evaluateModelAsync, toMetrics } from './evaluate.js';
 import { createMixedBatches } from './mixed-batches.js';
 import type { Mnist } from './mnist.js';
+import { TRAINED_NON_DIGIT_KINDS } from './non-digits.js';
 import { evaluateSingleDigits } from './pen-eval.js';
 import { toPenMetrics } from './pen-report.js';
 import { loadPendigits } from './pendigits.js';
@@ -98,7 +99,13 @@ export async function retrain(
       ? createMixedBatches(
           train,
           pen.train,
-          { ...mix, penWidthRange: [1.4, 2.8], strokeAugment: DEFAULT_STROKE_AUGMENT, mnistAugment: DEFAULT_AUGMENT },
+          {
+            ...mix,
+            penWidthRange: [1.4, 2.8],
+            strokeAugment: DEFAULT_STROKE_AUGMENT,
+            mnistAugment: DEFAULT_AUGMENT,
+            nonDigitKinds: TRAINED_NON_DIGIT_KINDS,
+          },
           random,
         )
       : null;
