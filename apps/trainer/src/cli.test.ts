@@ -81,6 +81,15 @@ describe('train and eval command lines', () => {
     const badKinds = await cli('train-cli.ts', ['--out', out, '--non-digit-kinds', 'line,banana']);
     expect(badKinds.code).toBe(2);
     expect(badKinds.stderr).toContain('invalid --non-digit-kinds: expected kinds among dot,line,');
+    const blendNoWeight = await cli('blend-cli.ts', [join(dir, 'missing'), '--base', join(dir, 'missing'), '--out', out]);
+    expect(blendNoWeight.code).toBe(2);
+    expect(blendNoWeight.stderr).toContain('invalid --weight');
+    const blendBadWeight = await cli('blend-cli.ts', [join(dir, 'missing'), '--base', join(dir, 'b'), '--weight', '1.5', '--out', out]);
+    expect(blendBadWeight.code).toBe(2);
+    expect(blendBadWeight.stderr).toContain('invalid --weight');
+    const blendMissing = await cli('blend-cli.ts', [join(dir, 'missing'), '--base', join(dir, 'b'), '--weight', '0.8', '--out', out]);
+    expect(blendMissing.code).toBe(1);
+    expect(blendMissing.stderr).toMatch(/^error: .*missing/m);
     const calibrateNoOut = await cli('calibrate-cli.ts', [join(dir, 'missing')]);
     expect(calibrateNoOut.code).toBe(2);
     expect(calibrateNoOut.stderr).toContain('usage: npm run calibrate');

@@ -1,0 +1,99 @@
+/**
+ * `npm run blend -- <fine-tuned> --base <model> --weight X --out DIR`: writes the weight-space blend of a
+ * fine-tuned model with the model it was fine-tuned from (weight-blend.ts), measures its MNIST test accuracy,
+ * and leaves it uncalibrated (`npm run calibrate` next: the blend changes what the probabilities mean).
+ */
+
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ModelVersionSchema } from '@inkling/protocol';
+import { initBackend, loadModelFolder, ModelFolderError, saveModelFolder } from '@inkling/recognizer';
+import { z } from 'zod';
+import { evaluateModel, toMetrics } from './evaluate.js';
+import { loadMnist } from './mnist.js';
+import { CliUsageError } from './train-options.js';
+import { BlendError, blendWeights } from './weight-blend.js';
+
+export const BLEND_USAGE = `usage: npm run blend -- <fine-tuned-folder> --base DIR --weight X --out DIR [options]
+  --base DIR        the model the fine-tune started from (same network; it may lack the "not a digit" class)
+  --weight X        share of the fine-tuned weights, 0–1 (1: the fine-tuned model, 0: the base's digits)
+  --out DIR         blended model folder to write (uncalibrated: run npm run calibrate on it)
+  --version NAME    version of the blended model (default: the fine-tuned one's)
+  --backend NAME    force wasm|cpu|tensorflow`;
+
+const OptionsSchema = z.object({
+  folder: z.string().min(1),
+  base: z.string().min(1),
+  weight: z
+    .string()
+    .regex(/^\d*\.?\d+$/, 'expected a number from 0 to 1')
+    .transform(Number)
+    .pipe(z.number().min(0).max(1)),
+  out: z.string().min(1),
+  version: ModelVersionSchema.optional(),
+  backend: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
+});
+
+function parse(argv: string[]): z.infer<typeof OptionsSchema> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        base: { type: 'string' },
+        weight: { type: 'string' },
+        out: { type: 'string' },
+        version: { type: 'string' },
+        backend: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new CliUsageError(`${(err as Error).message}\n${BLEND_USAGE}`);
+  }
+  if (parsed.positionals.length !== 1) throw new CliUsageError(`expected exactly one fine-tuned model folder\n${BLEND_USAGE}`);
+  const v = parsed.values;
+  const result = OptionsSchema.safeParse({ folder: parsed.positionals[0], ...v });
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new CliUsageError(`invalid --${String(issue?.path[0] ?? '')}: ${issue?.message}\n${BLEND_USAGE}`);
+  }
+  return result.data;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${BLEND_USAGE}\n`);
+    return;
+  }
+  const o = parse(argv);
+  process.stderr.write(`backend: ${await initBackend(o.backend)}\n`);
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const fine = await loadModelFolder(resolve(cwd, o.folder));
+  const base = await loadModelFolder(resolve(cwd, o.base));
+  blendWeights(fine.model, base.model, o.weight);
+  const mnist = await loadMnist();
+  const evaluation = evaluateModel(fine.model, mnist.test);
+  process.stdout.write(
+    `blend of ${o.weight} × ${fine.metadata.version} + ${Number((1 - o.weight).toFixed(6))} × ${base.metadata.version}: MNIST test ${(evaluation.accuracy * 100).toFixed(2)}% ` +
+      `(${evaluation.rejected} answered "not a digit" at 0.5, uncalibrated; digits alone ${(evaluation.digitAccuracy * 100).toFixed(2)}%)\n`,
+  );
+  const out = resolve(cwd, o.out);
+  await saveModelFolder(fine.model, out, {
+    ...fine.metadata,
+    version: o.version ?? fine.metadata.version,
+    training: { ...fine.metadata.training, command: `${fine.metadata.training.command} && npm run blend -- ${argv.join(' ')}` },
+    metrics: { ...toMetrics(evaluation, null, 0), pen: null },
+    calibration: null,
+    createdAt: new Date().toISOString(),
+  });
+  process.stdout.write(`wrote ${out}\n`);
+}
+
+main().catch((err: unknown) => {
+  const known = err instanceof CliUsageError || err instanceof ModelFolderError || err instanceof BlendError;
+  process.stderr.write(`${known ? `error: ${(err as Error).message}` : (err as Error).stack}\n`);
+  process.exit(err instanceof CliUsageError ? 2 : 1);
+});
