@@ -74,7 +74,7 @@ return out`;
  * Batches being added at once. One at a time made every request that came during a batch's two round trips
  * (mark, add) wait for them; the per-room markers keep one job per room whatever the order of batches.
  */
-const MAX_BATCHES_IN_FLIGHT = 4;
+const MAX_BATCHES_IN_FLIGHT = 1;
 
 interface Waiter {
   resolve: () => void;
