@@ -1,7 +1,7 @@
 /**
  * The recognition queue against real Redis: a request made by one change carries that change in its job (so a
  * worker holding the board before it need not read the board); a request covering several changes, or a
- * change too long to carry, carries none.
+ * change too long to carry, carries none. Requests made while a batch is being sent leave together in the next.
  */
 import { randomBytes } from 'node:crypto';
 import { type BoardChange, MAX_CHANGE_POINTS, type Point } from '@inkling/protocol';
@@ -77,5 +77,21 @@ describe('recognition queue', () => {
     expect((await jobFor('rq-long')).change).toBeUndefined();
     queue.request('rq-clear', 9, Date.now(), { change: { type: 'cleared', drawingId: 8 } });
     expect((await jobFor('rq-clear')).change).toEqual({ type: 'cleared', drawingId: 8 });
+  });
+
+  it('requests made while a batch is being sent wait for it and leave together, in one job', async () => {
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    queue.request('rq-first', 1, Date.now());
+    // The first batch leaves at the end of this turn and needs two round trips (mark, add); the next two
+    // requests come in the two turns after, before it can be done.
+    await turn();
+    queue.request('rq-second', 1, Date.now());
+    await turn();
+    queue.request('rq-third', 1, Date.now());
+    await jobFor('rq-third');
+    const jobs = await queue.queue.getJobs(['waiting']);
+    const rooms = (id: string) => jobs.find((j) => j.data.boards.some((b) => b.roomId === id))?.data.boards.map((b) => b.roomId);
+    expect(rooms('rq-first')).toEqual(['rq-first']);
+    expect(rooms('rq-second')).toEqual(['rq-second', 'rq-third']);
   });
 });

@@ -5,8 +5,8 @@
  * the decision to add a job and cleared by the worker that takes it, turns later requests into no-ops.
  *
  * Requests never hold up an acknowledgement: they wait here, one entry per room, and leave in batches (all
- * rooms asked for in one event-loop turn travel as one job). Up to `MAX_BATCHES_IN_FLIGHT` batches are
- * being added at once, so a request never waits for an earlier batch's round trips to Redis.
+ * rooms asked for in one event-loop turn travel as one job). One batch is being added at a time
+ * (`MAX_BATCHES_IN_FLIGHT`): requests made meanwhile gather into the next, as stroke commits do.
  * If Redis is down they stay here (still one per room) and leave when it is back; if this process dies
  * first, the reconciler finds the rooms in Postgres (their revision is ahead of their recognized one).
  */
@@ -71,10 +71,13 @@ end
 return out`;
 
 /**
- * Batches being added at once. One at a time made every request that came during a batch's two round trips
- * (mark, add) wait for them; the per-room markers keep one job per room whatever the order of batches.
+ * Batches being added at once (the per-room markers keep one job per room whatever the order of batches).
+ * One: requests that come during a batch's two round trips (mark, add) wait for them, but then leave as one
+ * job — and every job costs BullMQ its round trips in the gateway, the worker and Redis. Against 4 (A/B,
+ * target load, quick bench): 4 % less server CPU per commit, p50 and p99 no worse; committed → flushed
+ * p50 0.3 → 0.8 ms (p99 8 → 23 ms, single runs), flushed → enqueued p50 2.0 → 1.5 ms.
  */
-const MAX_BATCHES_IN_FLIGHT = 4;
+const MAX_BATCHES_IN_FLIGHT = 1;
 
 interface Waiter {
   resolve: () => void;
