@@ -99,11 +99,8 @@ export interface ProcessorDeps {
 /**
  * Default of `changeFreshMs`. Measured at 800 commits/s: applying every carried change made ten times as many
  * second jobs (a room's newer changes waited behind the job) and tripled p99; jobs taken this fast rarely have any.
- * 30 rather than 10: at the target load (200 commits/s, a room every 250 ms) a job that waited 10–30 ms seldom
- * has a newer change behind it, and a board read costs a Postgres transaction (A/B: −7 % server CPU per commit,
- * p50 and p99 no worse; no difference at 400 commits/s).
  */
-export const CHANGE_FRESH_MS = 30;
+export const CHANGE_FRESH_MS = 10;
 
 export function createRecognitionProcessor(deps: ProcessorDeps) {
   const keys = redisKeys(deps.prefix);
