@@ -74,7 +74,7 @@ return out`;
  * Batches being added at once (the per-room markers keep one job per room whatever the order of batches).
  * One: requests that come during a batch's two round trips (mark, add) wait for them, but then leave as one
  * job — and every job costs BullMQ its round trips in the gateway, the worker and Redis. Against 4 (A/B,
- * target load, quick bench): 4 % less server CPU per commit, p50 and p99 no worse; committed → flushed
+ * target load, quick bench, quiet runs): 2–3 % less server CPU per commit, p50 and p99 no worse; committed → flushed
  * p50 0.3 → 0.8 ms (p99 8 → 23 ms, single runs), flushed → enqueued p50 2.0 → 1.5 ms.
  */
 const MAX_BATCHES_IN_FLIGHT = 1;
