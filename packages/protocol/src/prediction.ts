@@ -28,7 +28,7 @@ export const DigitPredictionSchema = z.object({
 export type DigitPrediction = z.infer<typeof DigitPredictionSchema>;
 
 export const RecognitionSchema = z.object({
-  /** The digits read left to right ("2026"); "" for an empty board and when `notDigit` is true. */
+  /** The digits read left to right ("2026"), specks left out; "" for an empty board and when `notDigit` is true. */
   text: z.string(),
   digits: z.array(DigitPredictionSchema),
   /** Probability that the whole number is right: the product of the digits' confidences (1 when empty). */
@@ -36,8 +36,9 @@ export const RecognitionSchema = z.object({
   /** True when `confidence` is below LOW_CONFIDENCE: the UI says "not sure". */
   lowConfidence: z.boolean(),
   /**
-   * True when some group of strokes on the board is not a digit (see DigitPrediction.notDigit): the board is not
-   * read as a number, `text` is "" and the UI says "not a digit". Absent in data written before it existed.
+   * True when some group of strokes on the board is not a digit (see DigitPrediction.notDigit), specks aside, or
+   * the board holds specks alone: the board is not read as a number, `text` is "" and the UI says "not a digit".
+   * Specks beside other ink are left out of `text` and `confidence`. Absent in data written before it existed.
    */
   notDigit: z.boolean().default(false),
   modelVersion: z.string(),

@@ -166,7 +166,7 @@ describe('Recognizer runtime', () => {
     expect(tenClass.recognize(digitDrawing(7)).digits[0]).toMatchObject({ notDigit: false, notDigitProbability: 0 });
   });
 
-  it('answers "not a digit" for a speck (a tap, a dot) whatever the model reads in it, and reads the same strokes drawn larger', async () => {
+  it('answers "not a digit" for a speck (a tap, a dot) whatever the model reads in it, reads it drawn larger, and leaves specks beside a digit out', async () => {
     const recognizer = await Recognizer.load(join(dir, 'one'));
     // A 0.02-wide "7" (a few pixels on screen), then the same 7 drawn 10 times as large.
     const seven = digitDrawing(7);
@@ -189,7 +189,7 @@ describe('Recognizer runtime', () => {
     expect(large.text).toHaveLength(1);
     // The model sees the same picture either way: only the size differs.
     expect(large.digits[0]?.probabilities).toEqual(tiny.digits[0]?.probabilities);
-    // A lone tap (one point) and a speck beside a digit: the board is not read as a number.
+    // A lone tap (one point): not a digit. A speck beside a digit is left out of the reading.
     expect(recognizer.recognize([{ id: 'tap', points: [[0.5, 0.5, 0]] }])).toMatchObject({ text: '', notDigit: true });
     const withSpeck = recognizer.recognize([
       ...seven,
@@ -202,7 +202,15 @@ describe('Recognizer runtime', () => {
       },
     ]);
     expect(withSpeck.digits.map((d) => d.notDigit)).toEqual([false, true]);
-    expect(withSpeck).toMatchObject({ text: '', notDigit: true });
+    const alone = recognizer.recognize(seven);
+    expect(withSpeck).toMatchObject({ text: alone.text, notDigit: false, confidence: alone.confidence });
+    // Two specks and nothing else: not a digit.
+    const twoTaps = recognizer.recognize([
+      { id: 'a', points: [[0.2, 0.5, 0]] },
+      { id: 'b', points: [[0.8, 0.5, 0]] },
+    ]);
+    expect(twoTaps.digits).toHaveLength(2);
+    expect(twoTaps).toMatchObject({ text: '', notDigit: true });
   });
 
   it("draws each model's input with the pen width its metadata names (3.2 px without one); an explicit one overrides it, uncached", async () => {

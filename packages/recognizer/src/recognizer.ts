@@ -3,7 +3,8 @@
  * preprocessed the shared way) one at a time or in batches, and swaps to another model folder without
  * disturbing predictions in flight. All tensor work happens inside `tf.tidy`. Models with the 11th class say
  * "not a digit" for a group whose calibrated probability of that class reaches the threshold in their metadata;
- * every model says it for a speck (`isSpeck`: ink too small to be a digit, whatever the model reads in it).
+ * every model says it for a speck (`isSpeck`: ink too small to be a digit, whatever the model reads in it). Specks
+ * beside other ink are left out of the board's reading; a board of specks alone is "not a digit".
  */
 
 import {
@@ -223,10 +224,13 @@ export class Recognizer {
           notDigitProbability,
         };
       });
-      const confidence = digits.reduce((p, d) => p * d.confidence, 1);
-      const notDigit = digits.some((d) => d.notDigit);
+      // Specks beside other ink are left out of the reading (a stray tap does not spoil a number); a board of
+      // specks alone is not a digit.
+      const read = digits.filter((d) => !isSpeck(d.box));
+      const confidence = read.reduce((p, d) => p * d.confidence, 1);
+      const notDigit = read.length === 0 ? digits.length > 0 : read.some((d) => d.notDigit);
       return {
-        text: notDigit ? '' : digits.map((d) => d.digit).join(''),
+        text: notDigit ? '' : read.map((d) => d.digit).join(''),
         digits,
         confidence,
         lowConfidence: digits.length > 0 && confidence < LOW_CONFIDENCE,
