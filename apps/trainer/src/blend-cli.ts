@@ -5,13 +5,12 @@
  */
 
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ModelVersionSchema } from '@inkling/protocol';
 import { initBackend, loadModelFolder, ModelFolderError, saveModelFolder } from '@inkling/recognizer';
 import { z } from 'zod';
 import { evaluateModel, toMetrics } from './evaluate.js';
 import { loadMnist } from './mnist.js';
-import { CliUsageError } from './train-options.js';
+import { CliUsageError, parseFolderCommand } from './train-options.js';
 import { BlendError, blendWeights } from './weight-blend.js';
 
 export const BLEND_USAGE = `usage: npm run blend -- <fine-tuned-folder> --base DIR --weight X --out DIR [options]
@@ -34,33 +33,7 @@ const OptionsSchema = z.object({
   backend: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
 });
 
-function parse(argv: string[]): z.infer<typeof OptionsSchema> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        base: { type: 'string' },
-        weight: { type: 'string' },
-        out: { type: 'string' },
-        version: { type: 'string' },
-        backend: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new CliUsageError(`${(err as Error).message}\n${BLEND_USAGE}`);
-  }
-  if (parsed.positionals.length !== 1) throw new CliUsageError(`expected exactly one fine-tuned model folder\n${BLEND_USAGE}`);
-  const v = parsed.values;
-  const result = OptionsSchema.safeParse({ folder: parsed.positionals[0], ...v });
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new CliUsageError(`invalid --${String(issue?.path[0] ?? '')}: ${issue?.message}\n${BLEND_USAGE}`);
-  }
-  return result.data;
-}
+const FLAGS = ['base', 'weight', 'out', 'version', 'backend'] as const;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -68,7 +41,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${BLEND_USAGE}\n`);
     return;
   }
-  const o = parse(argv);
+  const o = parseFolderCommand(argv, FLAGS, OptionsSchema, BLEND_USAGE, 'fine-tuned model folder');
   process.stderr.write(`backend: ${await initBackend(o.backend)}\n`);
   const cwd = process.env.INIT_CWD ?? process.cwd();
   const fine = await loadModelFolder(resolve(cwd, o.folder));

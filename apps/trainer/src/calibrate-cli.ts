@@ -7,7 +7,6 @@
  */
 
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   type Box,
   DEFAULT_PREPROCESS,
@@ -34,7 +33,7 @@ import { evaluateModel, toFloatImages, toMetrics } from './evaluate.js';
 import { NOT_DIGIT_LABEL, nonDigitDrawing, renderPenDigit } from './mixed-batches.js';
 import { loadMnist } from './mnist.js';
 import { loadPendigits, PendigitsFormatError } from './pendigits.js';
-import { CliUsageError } from './train-options.js';
+import { CliUsageError, parseFolderCommand } from './train-options.js';
 
 export const CALIBRATE_USAGE = `usage: npm run calibrate -- <model-folder> --out DIR [options]
   --out DIR              calibrated model folder to write
@@ -67,47 +66,7 @@ const OptionsSchema = z.object({
   backend: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
 });
 
-function parse(argv: string[]): z.infer<typeof OptionsSchema> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        'max-rejection': { type: 'string' },
-        'max-mnist-rejection': { type: 'string' },
-        'non-digits': { type: 'string' },
-        widths: { type: 'string' },
-        'pen-width-px': { type: 'string' },
-        version: { type: 'string' },
-        backend: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new CliUsageError(`${(err as Error).message}\n${CALIBRATE_USAGE}`);
-  }
-  if (parsed.positionals.length !== 1) throw new CliUsageError(`expected exactly one model folder\n${CALIBRATE_USAGE}`);
-  const v = parsed.values;
-  const result = OptionsSchema.safeParse({
-    folder: parsed.positionals[0],
-    out: v.out,
-    maxRejection: v['max-rejection'],
-    maxMnistRejection: v['max-mnist-rejection'],
-    nonDigits: v['non-digits'],
-    widths: v.widths,
-    penWidthPx: v['pen-width-px'],
-    version: v.version,
-    backend: v.backend,
-  });
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const key = String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    throw new CliUsageError(`invalid --${key}: ${issue?.message}\n${CALIBRATE_USAGE}`);
-  }
-  return result.data;
-}
+const FLAGS = ['out', 'max-rejection', 'max-mnist-rejection', 'non-digits', 'widths', 'pen-width-px', 'version', 'backend'] as const;
 
 const pct = (x: number, digits = 2) => `${(x * 100).toFixed(digits)}%`;
 
@@ -117,7 +76,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${CALIBRATE_USAGE}\n`);
     return;
   }
-  const o = parse(argv);
+  const o = parseFolderCommand(argv, FLAGS, OptionsSchema, CALIBRATE_USAGE);
   const backend = await initBackend(o.backend);
   process.stderr.write(`backend: ${backend}\n`);
   const cwd = process.env.INIT_CWD ?? process.cwd();

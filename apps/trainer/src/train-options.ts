@@ -17,6 +17,41 @@ const intList = z
   .regex(/^\d+(,\d+){2}$/, 'expected three comma-separated integers, e.g. 16,32,64')
   .transform((s) => s.split(',').map(Number) as [number, number, number]);
 
+/**
+ * Parses `<folder> --flag value …` (string flags, kebab case) against `schema`, whose keys are the flags in camel
+ * case plus `folder`. A flag it does not know, a missing or second folder, or a value the schema refuses is a
+ * CliUsageError that names the flag and shows `usage`.
+ */
+export function parseFolderCommand<T>(
+  argv: string[],
+  flags: readonly string[],
+  schema: z.ZodType<T>,
+  usage: string,
+  folderName = 'model folder',
+): T {
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: Object.fromEntries(flags.map((f) => [f, { type: 'string' as const }])),
+    });
+  } catch (err) {
+    throw new CliUsageError(`${(err as Error).message}\n${usage}`);
+  }
+  if (parsed.positionals.length !== 1) throw new CliUsageError(`expected exactly one ${folderName}\n${usage}`);
+  const input: Record<string, unknown> = { folder: parsed.positionals[0] };
+  for (const [flag, value] of Object.entries(parsed.values)) input[flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const flag = String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new CliUsageError(`invalid --${flag}: ${issue?.message}\n${usage}`);
+  }
+  return result.data;
+}
+
 export const TrainOptionsSchema = z
   .object({
     out: z.string().min(1),
