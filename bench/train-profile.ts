@@ -8,11 +8,10 @@
  * a quiet machine.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_AUGMENT } from '../apps/trainer/src/augment.js';
 import { loadMnist } from '../apps/trainer/src/mnist.js';
-import { trainLoop } from '../apps/trainer/src/train-loop.js';
 import { buildModel, DEFAULT_ARCHITECTURE, initBackend } from '../packages/recognizer/src/index.js';
 import { printTable } from './table.js';
+import { trainBenchBatches } from './train-batches.js';
 
 const WARM_UP = 5;
 const MEASURED = 20;
@@ -51,21 +50,12 @@ async function main(): Promise<void> {
   const counting = { on: false };
   instrument(backend, stats, counting);
   const mnist = await loadMnist();
-  const n = 128 * (WARM_UP + MEASURED);
-  const sub = { images: mnist.train.images.subarray(0, n * 784), labels: mnist.train.labels.subarray(0, n), count: n };
   const model = buildModel({ ...DEFAULT_ARCHITECTURE, seed: 1 });
   let cpuStart = process.cpuUsage();
-  await trainLoop(model, sub, {
-    epochs: 1,
-    batchSize: 128,
-    learningRate: 0.003,
-    seed: 1,
-    augment: DEFAULT_AUGMENT,
-    onProgress: (p) => {
-      if (p.type !== 'batch' || p.batch !== WARM_UP) return;
-      counting.on = true;
-      cpuStart = process.cpuUsage();
-    },
+  await trainBenchBatches(model, mnist, WARM_UP + MEASURED, (batch) => {
+    if (batch !== WARM_UP) return;
+    counting.on = true;
+    cpuStart = process.cpuUsage();
   });
   const cpu = process.cpuUsage(cpuStart);
   counting.on = false;

@@ -9,6 +9,7 @@ import { loadMnist } from '../apps/trainer/src/mnist.js';
 import { trainLoop } from '../apps/trainer/src/train-loop.js';
 import { buildModel, DEFAULT_ARCHITECTURE, initBackend, multiplyAdds } from '../packages/recognizer/src/index.js';
 import { printTable } from './table.js';
+import { BENCH_BATCH_SIZE, trainBenchBatches } from './train-batches.js';
 
 const TARGET = 0.99;
 const arch = { ...DEFAULT_ARCHITECTURE, seed: 1 };
@@ -20,22 +21,12 @@ async function main(): Promise<void> {
   const rows: Record<string, string | number>[] = [];
 
   // Throughput: 60 batches of 128 after 5 warm-up batches, augmentation included.
-  const n = 128 * 65;
-  const sub = { images: mnist.train.images.subarray(0, n * 784), labels: mnist.train.labels.subarray(0, n), count: n };
   const model = buildModel(arch);
   let t0 = 0;
   let seen = 0;
-  await trainLoop(model, sub, {
-    epochs: 1,
-    batchSize: 128,
-    learningRate: 0.003,
-    seed: 1,
-    augment: DEFAULT_AUGMENT,
-    onProgress: (p) => {
-      if (p.type !== 'batch') return;
-      if (p.batch === 5) t0 = performance.now();
-      else if (p.batch > 5) seen += 128;
-    },
+  await trainBenchBatches(model, mnist, 65, (batch) => {
+    if (batch === 5) t0 = performance.now();
+    else if (batch > 5) seen += BENCH_BATCH_SIZE;
   });
   const ips = seen / ((performance.now() - t0) / 1000);
   model.dispose();
