@@ -93,5 +93,5 @@ describe('train and eval command lines', () => {
     const calibrateNoOut = await cli('calibrate-cli.ts', [join(dir, 'missing')]);
     expect(calibrateNoOut.code).toBe(2);
     expect(calibrateNoOut.stderr).toContain('usage: npm run calibrate');
-  }, 60_000);
+  }, 180_000);
 });
