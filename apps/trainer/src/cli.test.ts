@@ -87,6 +87,19 @@ describe('train and eval command lines', () => {
     const blendBadWeight = await cli('blend-cli.ts', [join(dir, 'missing'), '--base', join(dir, 'b'), '--weight', '1.5', '--out', out]);
     expect(blendBadWeight.code).toBe(2);
     expect(blendBadWeight.stderr).toContain('invalid --weight');
+    const blendBadMode = await cli('blend-cli.ts', [
+      join(dir, 'missing'),
+      '--base',
+      join(dir, 'b'),
+      '--weight',
+      '0.8',
+      '--mode',
+      'mean',
+      '--out',
+      out,
+    ]);
+    expect(blendBadMode.code).toBe(2);
+    expect(blendBadMode.stderr).toContain('invalid --mode');
     const blendMissing = await cli('blend-cli.ts', [join(dir, 'missing'), '--base', join(dir, 'b'), '--weight', '0.8', '--out', out]);
     expect(blendMissing.code).toBe(1);
     expect(blendMissing.stderr).toMatch(/^error: .*missing/m);
