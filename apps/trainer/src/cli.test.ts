@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ModelMetadataSchema } from '@inkling/protocol';
+import { ModelMetadataSchema, testModelMetadata } from '@inkling/protocol';
+import { buildModel, initBackend, saveModelFolder } from '@inkling/recognizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -109,7 +110,15 @@ describe('train and eval command lines', () => {
     const refitImages = await cli('refit-cli.ts', [join(dir, 'missing'), '--out', out, '--images', '12']);
     expect(refitImages.code).toBe(2);
     expect(refitImages.stderr).toContain('invalid --images');
-    const refitTenClasses = await cli('refit-cli.ts', [join(here, '../../../models/default'), '--out', join(dir, 'refit-out')]);
+    // A digits-only model (10 classes) has no column to re-fit.
+    const digitsOnly = join(dir, 'digits-only');
+    await initBackend('wasm');
+    await saveModelFolder(
+      buildModel({ filters: [4, 4, 4], denseUnits: 16, dropout: 0, seed: 1 }),
+      digitsOnly,
+      testModelMetadata('digits-only'),
+    );
+    const refitTenClasses = await cli('refit-cli.ts', [digitsOnly, '--out', join(dir, 'refit-out')]);
     expect(refitTenClasses.code).toBe(2);
     expect(refitTenClasses.stderr).toContain('has no "not a digit" class: nothing to re-fit');
     await expect(readFile(join(dir, 'refit-out', 'metadata.json'))).rejects.toThrow();

@@ -133,9 +133,17 @@ export async function retrain(
     );
     if (result.cancelled) throw new RetrainCancelledError();
 
-    const mnistEval = await evaluateModelAsync(model, deps.mnist.test);
-    const userEval = user.test.count > 0 ? await evaluateModelAsync(model, user.test) : null;
-    const baselineUser = loaded && user.test.count > 0 ? (await evaluateModelAsync(loaded.model, user.test)).accuracy : null;
+    // A fine-tune keeps its parent's calibration (the temperature is folded into the output layer it starts
+    // from; the "not a digit" threshold is recorded): the gate measures the candidate as the live path will serve
+    // it. A model trained from scratch is uncalibrated ("not a digit" when that class is the most likely).
+    const calibration = fineTune ? (loaded?.metadata.calibration ?? null) : null;
+    const threshold = calibration?.notDigitThreshold;
+    const mnistEval = await evaluateModelAsync(model, deps.mnist.test, undefined, threshold);
+    const userEval = user.test.count > 0 ? await evaluateModelAsync(model, user.test, undefined, threshold) : null;
+    const baselineUser =
+      loaded && user.test.count > 0
+        ? (await evaluateModelAsync(loaded.model, user.test, undefined, loaded.metadata.calibration?.notDigitThreshold)).accuracy
+        : null;
     const metadata = {
       format: 'inkling-model' as const,
       version,
@@ -164,6 +172,7 @@ export async function retrain(
         imagesPerSec: Math.round(result.imagesPerSec),
       },
       metrics: toMetrics(mnistEval, userEval, user.test.count),
+      ...(calibration ? { calibration } : {}),
       createdAt: new Date().toISOString(),
     };
     if (!(await deps.stillRunning())) throw new RetrainAbandonedError();
