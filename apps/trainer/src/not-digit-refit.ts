@@ -103,8 +103,8 @@ export function refitNotDigitColumn(
       .sum(1)
       .mul(tf.scalar(1).sub(isNotDigit)),
   );
-  const w = tf.variable(columnKernel.reshape([hidden, 1]), true, 'refit_w');
-  const b = tf.variable(columnBias.reshape([1]), true, 'refit_b');
+  const w = tf.variable(columnKernel.reshape([hidden, 1]), true);
+  const b = tf.variable(columnBias.reshape([1]), true);
   const crossEntropy = (): tf.Scalar =>
     tf.tidy(() => {
       const column = x.matMul(w).add(b); // [count, 1]
