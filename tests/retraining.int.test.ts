@@ -1,6 +1,8 @@
-import { digitDrawing, type ModelRecord, type TrainingJobView } from '@inkling/protocol';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { digitDrawing, ModelMetadataSchema, type ModelRecord, type TrainingJobView } from '@inkling/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, type Client, call, type Stack, startStack } from './support/stack.js';
+import { ADMIN_TOKEN, type Client, call, DEFAULT_MODEL_DIR, type Stack, startStack } from './support/stack.js';
 
 /** The learning loop against real Redis, Postgres, trainer and worker, with small fast training runs. */
 describe('retraining, registry and promotion', () => {
@@ -151,6 +153,10 @@ describe('retraining, registry and promotion', () => {
     expect(record?.dataCounts.userTest).toBe(2);
     expect(record?.dataCounts.userTrain).toBe(10);
     expect(record?.metrics.userTestAccuracy).not.toBeNull();
+    // A fine-tune keeps its parent's calibration: the gate measured it with the parent's "not a digit" threshold.
+    const child = ModelMetadataSchema.parse(JSON.parse(await readFile(join(stack.modelsDir, version, 'metadata.json'), 'utf8')));
+    const parent = ModelMetadataSchema.parse(JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'metadata.json'), 'utf8')));
+    expect(child.calibration ?? null).toEqual(parent.calibration ?? null);
     expect((await models()).find((m) => m.version === versions[0])?.status).toBe('retired');
 
     for (let i = 0; i < 40 && seen.at(-1) !== version; i++) seen.push(await predictNow(k++));
