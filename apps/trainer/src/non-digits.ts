@@ -103,7 +103,41 @@ function zigzag(random: Random): XY[][] {
   return [polyline(corners, random)];
 }
 
+/** Straight legs of a path that cross each other (legs sharing a point excepted). */
+export function selfCrossings(points: readonly XY[]): number {
+  const side = (a: XY, b: XY, c: XY) => (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+  let crossings = 0;
+  for (let i = 0; i + 1 < points.length; i++) {
+    const a = points[i] as XY;
+    const b = points[i + 1] as XY;
+    for (let j = i + 2; j + 1 < points.length; j++) {
+      const c = points[j] as XY;
+      const d = points[j + 1] as XY;
+      if (side(a, b, c) * side(a, b, d) < 0 && side(c, d, a) * side(c, d, b) < 0) crossings++;
+    }
+  }
+  return crossings;
+}
+
+/**
+ * A scribble crosses itself at least this often. A random walk that does not is a smooth arc or a single loop —
+ * a U, a C, a J, an open 0 or 6 — which people draw as digits: labelled "not a digit", such arcs taught the
+ * class to take MNIST's open 0s and 6s (the same mistake as upright lines and 1s, see MAX_LINE_ANGLE_DEG).
+ */
+export const MIN_SCRIBBLE_CROSSINGS = 4;
+
+/** A random walk pulled towards the centre, drawn again until it is a tangle (MIN_SCRIBBLE_CROSSINGS). */
 function scribble(random: Random): XY[][] {
+  let points: XY[] = [];
+  // About two walks in three are tangles already; the cap only bounds the loop.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    points = randomWalk(random);
+    if (selfCrossings(points) >= MIN_SCRIBBLE_CROSSINGS) break;
+  }
+  return [points];
+}
+
+function randomWalk(random: Random): XY[] {
   const n = 30 + Math.floor(random() * 90);
   const radius = uniform(random, 0.1, 0.4);
   let x = 0.5;
@@ -120,7 +154,7 @@ function scribble(random: Random): XY[][] {
     y += (0.5 - y) * 0.15;
     points.push([x, y]);
   }
-  return [points];
+  return points;
 }
 
 function spiral(random: Random): XY[][] {

@@ -63,6 +63,30 @@ describe('trainLoop', () => {
     expect(result.imagesSeen).toBe(5 * 32);
     model.dispose();
   });
+
+  it('distils only the digits of a teacher that has "not a digit": MNIST rows are never taught that answer', async () => {
+    // A teacher that answers "not a digit" for everything (its output bias for that class is huge).
+    const teacher = buildModel({ ...small, classes: 11 });
+    const output = teacher.getLayer('probabilities');
+    const [kernel, bias] = output.getWeights() as [tf.Tensor2D, tf.Tensor1D];
+    const loud = tf.tidy(() => bias.add(tf.oneHot(10, 11).toFloat().mul(30)));
+    output.setWeights([kernel, loud]);
+    loud.dispose();
+    const n = 1280;
+    const images = mnist.train.images.subarray(0, n * 784);
+    const student = buildModel({ ...small, classes: 11 });
+    await trainLoop(
+      student,
+      { images, labels: mnist.train.labels.subarray(0, n), count: n },
+      { epochs: 2, batchSize: 64, learningRate: 0.005, seed: 1, augment: null, classes: 11, teacher: { model: teacher, weight: 0.9 } },
+    );
+    const test = { images: mnist.test.images.subarray(0, 1000 * 784), labels: mnist.test.labels.subarray(0, 1000), count: 1000 };
+    const evaluation = evaluateModel(student, test);
+    expect(evaluation.rejected).toBeLessThan(20);
+    expect(evaluation.digitAccuracy).toBeGreaterThan(0.5);
+    teacher.dispose();
+    student.dispose();
+  });
 });
 
 describe('learningRateAt', () => {

@@ -32,7 +32,8 @@ export interface TrainLoopOptions {
   fillBatch?: (xs: Float32Array, ys: Int32Array, n: number, mnistRows: Uint8Array) => void;
   /**
    * Learning without forgetting: on MNIST rows (all rows without `fillBatch`, else those `fillBatch` marks) the
-   * target blends the label with a teacher model's probabilities (its 10 digits; 0 for "not a digit"), so
+   * target blends the label with a teacher model's probabilities (its 10 digits, renormalized if it has "not a
+   * digit"; 0 for "not a digit"), so
    * fine-tuning on new shapes keeps what the teacher knew about MNIST.
    */
   teacher?: { model: tf.LayersModel; weight: number };
@@ -113,7 +114,16 @@ export async function trainLoop(model: tf.LayersModel, data: ImageSet, o: TrainL
           const labels = tf.oneHot(tf.tensor1d(ys, 'int32'), classes).toFloat();
           let y: tf.Tensor = labels;
           if (o.teacher) {
-            const taught = o.teacher.model.predict(x) as tf.Tensor2D;
+            const all = o.teacher.model.predict(x) as tf.Tensor2D;
+            // An MNIST image is a digit whatever the teacher thinks: a teacher with "not a digit" gives its ten
+            // digits' probabilities, renormalized (its "not a digit" answers must not be taught back).
+            const taught =
+              (all.shape[1] as number) > 10
+                ? tf.tidy(() => {
+                    const digits = all.slice([0, 0], [-1, 10]);
+                    return digits.div(digits.sum(1, true).add(1e-7)) as tf.Tensor2D;
+                  })
+                : all;
             const padded =
               taught.shape[1] < classes
                 ? tf.pad(taught, [
