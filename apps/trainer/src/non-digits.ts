@@ -121,8 +121,9 @@ export function selfCrossings(points: readonly XY[]): number {
 
 /**
  * A scribble crosses itself at least this often. A random walk that does not is a smooth arc or a single loop —
- * a U, a C, a J, an open 0 or 6 — which people draw as digits: labelled "not a digit", such arcs taught the
- * class to take MNIST's open 0s and 6s (the same mistake as upright lines and 1s, see MAX_LINE_ANGLE_DEG).
+ * a U, a C, a J, an open 0 or 6 — shapes people draw as digits; labelled "not a digit" they contradict MNIST's open
+ * 0s and 6s, the MNIST digits the class takes most (the same kind of mistake as upright lines and 1s, see
+ * MAX_LINE_ANGLE_DEG). Retraining with tangles only did not measure better (README, "Scribbles redefined").
  */
 export const MIN_SCRIBBLE_CROSSINGS = 4;
 
