@@ -156,6 +156,7 @@ describe('retraining, registry and promotion', () => {
     // A fine-tune keeps its parent's calibration: the gate measured it with the parent's "not a digit" threshold.
     const child = ModelMetadataSchema.parse(JSON.parse(await readFile(join(stack.modelsDir, version, 'metadata.json'), 'utf8')));
     const parent = ModelMetadataSchema.parse(JSON.parse(await readFile(join(DEFAULT_MODEL_DIR, 'metadata.json'), 'utf8')));
+    expect(parent.calibration).toBeTruthy();
     expect(child.calibration ?? null).toEqual(parent.calibration ?? null);
     expect((await models()).find((m) => m.version === versions[0])?.status).toBe('retired');
 
