@@ -26,6 +26,7 @@ import {
   expectedCalibrationError,
   fitTemperature,
   foldTemperature,
+  MNIST_THRESHOLD_SAMPLE,
   withTemperature,
 } from './calibration.js';
 import { argMax, predictProbabilities } from './class-predictions.js';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
   const digitNd = digitProbs.map((p) => withTemperature(p, temperature)[NOT_DIGIT_LABEL] ?? 0);
   const nonNd = nonProbs.map((p) => withTemperature(p, temperature)[NOT_DIGIT_LABEL] ?? 0);
   const mnist = await loadMnist();
-  const mnistSample = 10_000;
+  const mnistSample = MNIST_THRESHOLD_SAMPLE;
   const mnistProbs = predictProbabilities(
     model,
     toFloatImages(mnist.train.images, mnist.train.count - mnistSample, mnistSample),

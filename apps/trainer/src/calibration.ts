@@ -5,6 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * The "not a digit" threshold's MNIST budget is measured on the last this-many MNIST training images (as
+ * scanned); steps that choose digits to train the column against (`npm run refit -- --hard-mnist`) take theirs
+ * from the images before them, so the budget is measured on images the column was not fitted on.
+ */
+export const MNIST_THRESHOLD_SAMPLE = 10_000;
+
 /** Probabilities raised to 1/T and renormalized: softmax(logits / T) for a softmax output. */
 export function withTemperature(probabilities: ArrayLike<number>, temperature: number): Float64Array {
   const out = new Float64Array(probabilities.length);

@@ -110,6 +110,12 @@ describe('train and eval command lines', () => {
     const refitImages = await cli('refit-cli.ts', [join(dir, 'missing'), '--out', out, '--images', '12']);
     expect(refitImages.code).toBe(2);
     expect(refitImages.stderr).toContain('invalid --images');
+    const refitHardWeight = await cli('refit-cli.ts', [join(dir, 'missing'), '--out', out, '--hard-mnist', '300', '--hard-weight', '0.5']);
+    expect(refitHardWeight.code).toBe(2);
+    expect(refitHardWeight.stderr).toContain('invalid --hard-weight');
+    const refitHardCount = await cli('refit-cli.ts', [join(dir, 'missing'), '--out', out, '--hard-mnist', '-3']);
+    expect(refitHardCount.code).toBe(2);
+    expect(refitHardCount.stderr).toContain('--hard-mnist');
     // A digits-only model (10 classes) has no column to re-fit.
     const digitsOnly = join(dir, 'digits-only');
     await initBackend('wasm');

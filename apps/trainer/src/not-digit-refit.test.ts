@@ -4,7 +4,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from './augment.js';
 import { argMax, predictProbabilities } from './class-predictions.js';
-import { RefitError, refitNotDigitColumn } from './not-digit-refit.js';
+import { hardestDigits, RefitError, refitNotDigitColumn } from './not-digit-refit.js';
 
 const small = (classes: 10 | 11) => buildModel({ filters: [4, 8, 8], denseUnits: 16, dropout: 0, seed: 3, classes });
 const byLayer = (m: tf.LayersModel) => m.layers.map((l) => l.getWeights().map((w) => Array.from(w.dataSync())));
@@ -39,7 +39,7 @@ describe('refitNotDigitColumn', () => {
     const before = byLayer(model);
     const rejected = () => predictProbabilities(model, images, 200).filter((p, i) => labels[i] === 10 && argMax(p) === 10).length;
     const rejectedBefore = rejected();
-    const result = refitNotDigitColumn(model, images, labels, 200, { steps: 300, learningRate: 0.05, l2: 1e-4 });
+    const result = refitNotDigitColumn(model, { images, labels, count: 200 }, { steps: 300, learningRate: 0.05, l2: 1e-4 });
     expect(result.lossAfter).toBeLessThan(result.lossBefore);
     expect(rejected()).toBeGreaterThan(Math.max(rejectedBefore, 90));
     const after = byLayer(model);
@@ -57,13 +57,49 @@ describe('refitNotDigitColumn', () => {
     model.dispose();
   });
 
+  it('weighs rows: with the non-digits weighted 0 the column learns to answer none of them', () => {
+    const { images, labels } = toyImages(200);
+    const rejectedWith = (nonDigitWeight: number) => {
+      const model = small(11);
+      const weights = Float32Array.from(labels, (l) => (l === 10 ? nonDigitWeight : 1));
+      refitNotDigitColumn(model, { images, labels, count: 200, weights }, { steps: 300, learningRate: 0.05, l2: 1e-4 });
+      const rejected = predictProbabilities(model, images, 200).filter((p, i) => labels[i] === 10 && argMax(p) === 10).length;
+      model.dispose();
+      return rejected;
+    };
+    expect(rejectedWith(1)).toBeGreaterThan(90);
+    expect(rejectedWith(0)).toBe(0);
+  });
+
+  it('finds the images the model takes most for "not a digit", most first', () => {
+    const model = small(11);
+    const { images, labels } = toyImages(200);
+    refitNotDigitColumn(model, { images, labels, count: 200 }, { steps: 300, learningRate: 0.05, l2: 1e-4 });
+    const notDigit = predictProbabilities(model, images, 200).map((p) => p[10] ?? 0);
+    const hardest = hardestDigits(model, images, 200, 20);
+    expect(hardest).toHaveLength(20);
+    expect(hardest.filter((i) => labels[i] === 10).length).toBeGreaterThanOrEqual(19);
+    for (let k = 1; k < hardest.length; k++) expect(notDigit[hardest[k] ?? 0]).toBeLessThanOrEqual(notDigit[hardest[k - 1] ?? 0] ?? 0);
+    const top = Math.max(...notDigit);
+    expect(notDigit[hardest[0] ?? 0]).toBe(top);
+    model.dispose();
+  });
+
   it('refuses, changing nothing, a model without the "not a digit" class or images that do not match', () => {
     const model = small(10);
     const { images, labels } = toyImages(20);
     const before = byLayer(model);
-    expect(() => refitNotDigitColumn(model, images, labels, 20)).toThrow(RefitError);
-    expect(() => refitNotDigitColumn(model, images, labels, 20)).toThrow(/10 classes/);
-    expect(() => refitNotDigitColumn(model, images, labels, 21)).toThrow(RangeError);
+    expect(() => refitNotDigitColumn(model, { images, labels, count: 20 })).toThrow(RefitError);
+    expect(() => refitNotDigitColumn(model, { images, labels, count: 20 })).toThrow(/10 classes/);
+    expect(() => refitNotDigitColumn(model, { images, labels, count: 21 })).toThrow(RangeError);
+    const model11 = small(11);
+    const before11 = byLayer(model11);
+    expect(() => refitNotDigitColumn(model11, { images, labels, count: 20, weights: new Float32Array(19) })).toThrow(RangeError);
+    expect(() => refitNotDigitColumn(model11, { images, labels, count: 20, weights: new Float32Array(20).fill(-1) })).toThrow(
+      /non-negative/,
+    );
+    expect(byLayer(model11)).toEqual(before11);
+    model11.dispose();
     expect(byLayer(model)).toEqual(before);
     model.dispose();
   });

@@ -8,6 +8,7 @@
 import { IMAGE_PIXELS } from '@inkling/protocol';
 import { NOT_DIGIT_CLASS } from '@inkling/recognizer';
 import * as tf from '@tensorflow/tfjs';
+import { predictProbabilities } from './class-predictions.js';
 
 export class RefitError extends Error {
   readonly code = 'REFIT_MODEL';
@@ -26,6 +27,14 @@ export interface RefitOptions {
 }
 
 export const DEFAULT_REFIT: RefitOptions = { steps: 400, learningRate: 0.02, l2: 1e-4 };
+
+/** The rows a column is fitted on: `count` images (count × 28 × 28 floats), their labels (0–9 digits, 10 "not a digit"), and optionally a weight per row (default 1 each). */
+export interface RefitRows {
+  images: Float32Array;
+  labels: Int32Array;
+  count: number;
+  weights?: Float32Array;
+}
 
 export interface RefitResult {
   /** Mean cross-entropy over the given images with the column the model had, and with the re-fitted one. */
@@ -52,19 +61,21 @@ function featureModel(model: tf.LayersModel): { features: tf.LayersModel; output
 }
 
 /**
- * Sets the model's "not a digit" column (in place) to the one minimizing the mean cross-entropy of `labels` (0–9
- * digits, 10 "not a digit") over `images` (count × 28 × 28 floats), plus `l2` × the squared weights. `onStep`
- * reports progress every 50 steps. Throws RefitError, changing nothing, for a model without that column.
+ * Sets the model's "not a digit" column (in place) to the one minimizing the weighted mean cross-entropy of the
+ * rows' labels, plus `l2` × the squared weights. `onStep` reports progress every 50 steps. Throws RefitError,
+ * changing nothing, for a model without that column.
  */
 export function refitNotDigitColumn(
   model: tf.LayersModel,
-  images: Float32Array,
-  labels: Int32Array,
-  count: number,
+  rows: RefitRows,
   o: RefitOptions = DEFAULT_REFIT,
   onStep?: (step: number, loss: number) => void,
 ): RefitResult {
+  const { images, labels, count } = rows;
   if (images.length !== count * IMAGE_PIXELS || labels.length !== count) throw new RangeError('images and labels must hold `count` rows');
+  if (rows.weights !== undefined && (rows.weights.length !== count || rows.weights.some((w) => !(w >= 0)))) {
+    throw new RangeError('weights must hold `count` non-negative numbers');
+  }
   const { features, output } = featureModel(model);
   // The layer's own variables (getWeights reads them): split, never disposed here.
   const [kernel, bias] = output.getWeights() as [tf.Tensor2D, tf.Tensor1D];
@@ -103,6 +114,11 @@ export function refitNotDigitColumn(
       .sum(1)
       .mul(tf.scalar(1).sub(isNotDigit)),
   );
+  // Row weights normalized to sum 1: the loss is their weighted mean.
+  const rowWeights = tf.tidy(() => {
+    const given = rows.weights === undefined ? tf.ones([count]) : tf.tensor1d(rows.weights, 'float32');
+    return given.div(given.sum());
+  });
   const w = tf.variable(columnKernel.reshape([hidden, 1]), true);
   const b = tf.variable(columnBias.reshape([1]), true);
   const crossEntropy = (): tf.Scalar =>
@@ -110,7 +126,7 @@ export function refitNotDigitColumn(
       const column = x.matMul(w).add(b); // [count, 1]
       const all = tf.concat([digitLogits, column], 1);
       const target = labelLogit.add(column.squeeze([1]).mul(isNotDigit));
-      return tf.logSumExp(all, 1).sub(target).mean() as tf.Scalar;
+      return tf.logSumExp(all, 1).sub(target).mul(rowWeights).sum() as tf.Scalar;
     });
   const lossBefore = tf.tidy(() => crossEntropy().dataSync()[0] as number);
   const optimizer = tf.train.adam(o.learningRate);
@@ -122,7 +138,18 @@ export function refitNotDigitColumn(
   const lossAfter = tf.tidy(() => crossEntropy().dataSync()[0] as number);
   const refitted = tf.tidy(() => [tf.concat([digitKernel, w], 1), tf.concat([digitBias, b], 0)]);
   output.setWeights(refitted);
-  tf.dispose([refitted, x, digitKernel, columnKernel, digitBias, columnBias, digitLogits, isNotDigit, labelLogit, w, b]);
+  tf.dispose([refitted, x, digitKernel, columnKernel, digitBias, columnBias, digitLogits, isNotDigit, labelLogit, rowWeights, w, b]);
   optimizer.dispose();
   return { lossBefore, lossAfter };
+}
+
+/**
+ * Indices of the `n` images (count × 28 × 28 floats, all digits) the model gives the highest probability of "not
+ * a digit", highest first: the digits a re-fitted column has to learn to leave alone.
+ */
+export function hardestDigits(model: tf.LayersModel, images: Float32Array, count: number, n: number): number[] {
+  const notDigit = predictProbabilities(model, images, count).map((p) => p[NOT_DIGIT_CLASS] ?? 0);
+  return Array.from(notDigit.keys())
+    .sort((a, b) => (notDigit[b] ?? 0) - (notDigit[a] ?? 0))
+    .slice(0, n);
 }

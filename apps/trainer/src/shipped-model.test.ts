@@ -10,17 +10,17 @@ import { loadPendigits, type PendigitsSets } from './pendigits.js';
 const models = join(import.meta.dirname, '../../../models');
 
 /**
- * The shipped model (README "The recognizer"). Issue 11's bars where it meets them — MNIST ≥ 99.5 % with its "not a
- * digit" answers counted as errors, ≥ 98.5 % on the held-out pen writers, at most 0.5 % of held-out digits
- * rejected — and its measured figures as floors where it does not yet (non-digits: 95 % is the bar), so a change
- * that makes it worse is caught.
+ * The shipped model (README "The recognizer"). Issue 11's bars — MNIST ≥ 99.5 % with its "not a digit" answers
+ * counted as errors, ≥ 98.5 % on the held-out pen writers, at most 0.5 % of held-out digits rejected, ≥ 95 % of
+ * generated non-digits answered "not a digit" — and, for numbers (no bar), its measured figure as a floor, so a
+ * change that makes it worse is caught.
  */
 const SHIPPED = {
   mnist: 0.995,
   pen: 0.985,
   digitsRejected: 0.005,
   numbers: 0.965,
-  nonDigitsRejected: 0.91,
+  nonDigitsRejected: 0.95,
   expectedCalibrationError: 0.02,
   penWidthPx: 2.2,
 };
