@@ -42,6 +42,12 @@ interface Layout {
   shifts: { value: number; sources: string[] }[];
 }
 
+/** What `recordShifts` leaves on the page. */
+interface ShiftLog {
+  /** Shifts seen since the previous call, then counting starts afresh. */
+  __takeShifts: () => { value: number; sources: string[] }[];
+}
+
 /** Positions of the page's main blocks, and whether anything scrolls sideways. */
 function layout(page: Page): Promise<Layout> {
   return page.evaluate(() => {
@@ -64,32 +70,40 @@ function layout(page: Page): Promise<Layout> {
         members: rect('[data-testid=members]'),
         history: rect('.history'),
       },
-      shifts: (() => {
-        // Shifts since the last look, then start counting afresh.
-        const w = window as unknown as { __shifts: { value: number; sources: string[] }[] };
-        const seen = w.__shifts ?? [];
-        w.__shifts = [];
-        return seen;
-      })(),
+      shifts: (window as unknown as ShiftLog).__takeShifts(),
     };
   });
 }
 
-/** Records every layout shift (CLS excuses shifts right after input; we do not). */
+/**
+ * Records every layout shift (CLS excuses shifts right after input; we do not). The browser finds a shift
+ * while laying out a frame but hands it to the observer's callback in a later task, so a look at the shifts
+ * takes the ones not handed over yet too: each shift is counted in the period its frame belongs to.
+ */
 const recordShifts = () => {
-  const w = window as unknown as { __shifts: { value: number; sources: string[] }[] };
-  w.__shifts = [];
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
+  let shifts: { value: number; sources: string[] }[] = [];
+  const describe = (n: Node | null | undefined) =>
+    n instanceof Element
+      ? `${n.tagName.toLowerCase()}${n.className ? `.${String(n.className).split(' ').join('.')}` : ''}`
+      : String(n?.nodeName);
+  const record = (entries: PerformanceEntryList) => {
+    for (const e of entries) {
       const shift = e as unknown as { value: number; sources?: { node?: Node | null }[] };
-      const describe = (n: Node | null | undefined) =>
-        n instanceof Element
-          ? `${n.tagName.toLowerCase()}${n.className ? `.${String(n.className).split(' ').join('.')}` : ''}`
-          : String(n?.nodeName);
-      w.__shifts.push({ value: shift.value, sources: (shift.sources ?? []).map((s) => describe(s.node)) });
+      shifts.push({ value: shift.value, sources: (shift.sources ?? []).map((s) => describe(s.node)) });
     }
-  }).observe({ type: 'layout-shift', buffered: true });
+  };
+  const observer = new PerformanceObserver((list) => record(list.getEntries()));
+  observer.observe({ type: 'layout-shift', buffered: true });
+  (window as unknown as ShiftLog).__takeShifts = () => {
+    record(observer.takeRecords());
+    const seen = shifts;
+    shifts = [];
+    return seen;
+  };
 };
+
+/** Resolves once the page has laid out (and so measured the shifts of) everything changed before the call. */
+const nextFrames = (page: Page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 
 function expectFits(l: Layout, label: string): void {
   expect(l.scrollWidth, `${label}: nothing scrolls sideways`).toBeLessThanOrEqual(l.viewport.width);
@@ -229,12 +243,14 @@ describe('room page on every screen', () => {
       await screenshot(page, `ui-${size.name}-empty`);
       for (const text of NUMBERS) {
         const draw: (p: Page, s: readonly Stroke[]) => Promise<void> = size.touch ? drawWithTouch : drawWithMouse;
-        // Shifts are counted from here: drawing and the predictions that follow.
+        // Shifts are counted from here: drawing and the predictions that follow. What changed before (the
+        // cleared drawing joining the history) is laid out first, so its shift falls before, not in, the count.
+        await nextFrames(page);
         await layout(page);
         await draw(page, numberDrawing(text));
         await settledPrediction(page, text.length);
         // Let any late layout work land before measuring.
-        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        await nextFrames(page);
         const after = await layout(page);
         const label = `${size.name}, "${text}"`;
         expectFits(after, label);
@@ -294,7 +310,7 @@ describe('room page on every screen', () => {
       [1920, 1080],
     ] as const) {
       await page.setViewportSize({ width, height });
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      await nextFrames(page);
       const l = await layout(page);
       expectFits(l, `${width}×${height}`);
       if (width === 320 || width === 1920 || width === 844) await screenshot(page, `ui-width-${width}x${height}-8-digits`);
@@ -508,6 +524,8 @@ describe('room page on every screen', () => {
         .evaluate((el) => getComputedStyle(el).backgroundColor);
     const adaColor = await colorOf(grace, 'Ada');
     const graceColor = await colorOf(ada, 'Grace');
+    // Whose ink is whose is told by colour here, as a person at the board tells it.
+    expect(graceColor, 'two people in one room have different colours').not.toBe(adaColor);
     await drawWithMouse(ada, digitDrawing(1, { x: 0.05, y: 0.2, size: 0.6 }, 'a'));
     await drawWithTouch(grace, digitDrawing(1, { x: 0.45, y: 0.2, size: 0.6 }, 'g'));
     for (const page of [ada, grace]) {
