@@ -15,7 +15,6 @@ import {
   type BoardStroke,
   type ClientToServerEvents,
   CommitPayloadSchema,
-  colorFor,
   EmptyPayloadSchema,
   failure,
   InklingError,
@@ -28,6 +27,7 @@ import {
   MAX_LIVE_EVENT_BYTES,
   MAX_STROKE_EVENT_BYTES,
   type Member,
+  pickColor,
   type ServerToClientEvents,
   type SocketData,
   traceNowMs,
@@ -295,7 +295,15 @@ export function registerSocketHandlers(deps: HandlerDeps): SocketHandlers {
           await socket.leave(previousRoom);
           await leaveRoom(socket, previousRoom, userId);
         }
-        const member: Member = { userId, name: p.name, color: colorFor(userId) };
+        // Their colour if already here (another tab), else their usual one unless someone in the room has it.
+        const present = await roomMembers(state.roomId);
+        const color =
+          present.find((m) => m.userId === userId)?.color ??
+          pickColor(
+            userId,
+            present.map((m) => m.color),
+          );
+        const member: Member = { userId, name: p.name, color };
         socket.data = { userId, name: p.name, roomId: state.roomId, color: member.color };
         await socket.join(state.roomId);
         members.add(state.roomId, member);
