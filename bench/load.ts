@@ -20,7 +20,7 @@ import { ensureServices, freePort } from '../scripts/local-services.js';
 import { openScratchSpace, type ScratchSpace } from '../scripts/scratch-space.js';
 import { hopRows } from './hop-table.js';
 import { type LoadResult, type LoadStep, MEASURE_MARK } from './load-clients.js';
-import { CpuMeter, findServerPid, withDescendants } from './process-cpu.js';
+import { CpuMeter, findServerPid, type ProcessUse, withDescendants } from './process-cpu.js';
 import { percentile, printTable } from './table.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -129,7 +129,8 @@ async function startReference(space: ScratchSpace): Promise<RunningServer> {
 
 interface Measured {
   result: LoadResult;
-  cpuMs: Map<string, number>;
+  /** CPU time and system calls of each process group over the measured window. */
+  used: Map<string, ProcessUse>;
 }
 
 /** Runs one load step in a client process, reading every group's CPU time at the measured window's edges. */
@@ -140,7 +141,7 @@ function runClients(step: LoadStep, meter: CpuMeter): Promise<Measured> {
   meter.add('clients', [child.pid]);
   let out = '';
   let before: ReturnType<CpuMeter['snapshot']> | null = null;
-  let cpuMs = new Map<string, number>();
+  let used = new Map<string, ProcessUse>();
   child.stdout.on('data', (c: Buffer) => {
     out += c.toString();
     for (;;) {
@@ -149,7 +150,7 @@ function runClients(step: LoadStep, meter: CpuMeter): Promise<Measured> {
       const line = out.slice(0, newline);
       out = out.slice(newline + 1);
       if (line.endsWith('start')) before = meter.snapshot();
-      else if (before) cpuMs = CpuMeter.delta(before, meter.snapshot());
+      else if (before) used = CpuMeter.delta(before, meter.snapshot());
     }
   });
   return new Promise((resolve, reject) => {
@@ -157,7 +158,7 @@ function runClients(step: LoadStep, meter: CpuMeter): Promise<Measured> {
     child.once('close', (code) => {
       if (code !== 0) return reject(new Error(`load clients exited with code ${code}`));
       try {
-        resolve({ result: JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult, cpuMs });
+        resolve({ result: JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult, used });
       } catch (err) {
         reject(new Error(`load clients printed no readable result (${out.length} characters): ${(err as Error).message}`));
       }
@@ -176,11 +177,23 @@ function cpuColumns(m: Measured): { perGroup: Record<string, string>; serverPerC
   const commits = Math.max(1, m.result.commits);
   const perGroup: Record<string, string> = {};
   let server = 0;
-  for (const [name, ms] of m.cpuMs) {
-    perGroup[name] = (ms / commits).toFixed(2);
-    if (name !== 'clients') server += ms;
+  for (const [name, { cpuMs }] of m.used) {
+    perGroup[name] = (cpuMs / commits).toFixed(2);
+    if (name !== 'clients') server += cpuMs;
   }
   return { perGroup, serverPerCommit: server / commits };
+}
+
+/** Read + write system calls per commit of each group and the server's total, in one record. */
+function syscallColumns(m: Measured): Record<string, string> {
+  const commits = Math.max(1, m.result.commits);
+  const out: Record<string, string> = {};
+  let server = 0;
+  for (const [name, { syscalls }] of m.used) {
+    out[`${name}`] = (syscalls / commits).toFixed(1);
+    if (name !== 'clients') server += syscalls;
+  }
+  return { 'server total': (server / commits).toFixed(1), ...out };
 }
 
 function row(server: ServerKind, label: string, step: LoadStep, m: Measured): Record<string, string | number> {
@@ -292,6 +305,10 @@ async function main(): Promise<void> {
   printTable(
     'bench:load — summary (CPU ms per commit at the target load, from /proc)',
     summaryRows.map((r) => Object.fromEntries([...columns].map((c) => [c, r[c] ?? '–']))),
+  );
+  printTable(
+    'bench:load — read + write system calls per commit at the target load (from /proc/<pid>/io)',
+    kinds.map((k) => ({ server: k, ...syscallColumns((summaries.get(k) as ServerSummary).target) })),
   );
   const ink = summaries.get('inkling');
   const ref = summaries.get('reference');

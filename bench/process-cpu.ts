@@ -1,6 +1,7 @@
 /**
  * CPU time of the processes a benchmark runs, read from the processes themselves (/proc/<pid>/stat: user +
- * system time), so a figure like "CPU ms per commit" can be compared between machines. A group is a set of
+ * system time), so a figure like "CPU ms per commit" can be compared between machines; and their system calls
+ * (/proc/<pid>/io: reads + writes), which on a virtual machine cost far more than their bytes suggest. A group is a set of
  * root pids plus all their descendants (Postgres backends are children of the postmaster).
  */
 import { execFileSync } from 'node:child_process';
@@ -76,6 +77,23 @@ export function findServerPid(kind: 'postgres' | 'redis', port: number): number 
   return null;
 }
 
+/** Read and write system calls made so far by `pid` (all its threads); 0 when unreadable. */
+function readSyscalls(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    return field('syscr') + field('syscw');
+  } catch {
+    return 0;
+  }
+}
+
+/** What a process used so far: CPU milliseconds and read/write system calls. */
+export interface ProcessUse {
+  cpuMs: number;
+  syscalls: number;
+}
+
 /** Named groups of processes whose CPU time is read together. */
 export class CpuMeter {
   private groups = new Map<string, { roots: number[]; descendants: boolean }>();
@@ -86,27 +104,31 @@ export class CpuMeter {
     if (pids.length > 0) this.groups.set(name, { roots: pids, descendants });
   }
 
-  /** CPU milliseconds used so far by each group (descendants looked up afresh each time). */
-  snapshot(): Map<string, Map<number, number>> {
-    const out = new Map<string, Map<number, number>>();
+  /** What each group used so far, per process (descendants looked up afresh each time). */
+  snapshot(): Map<string, Map<number, ProcessUse>> {
+    const out = new Map<string, Map<number, ProcessUse>>();
     for (const [name, { roots, descendants }] of this.groups) {
-      const perPid = new Map<number, number>();
+      const perPid = new Map<number, ProcessUse>();
       for (const pid of descendants ? withDescendants(roots) : roots) {
         const s = readStat(pid);
-        if (s) perPid.set(pid, (s.cpuTicks * 1000) / TICKS_PER_SEC);
+        if (s) perPid.set(pid, { cpuMs: (s.cpuTicks * 1000) / TICKS_PER_SEC, syscalls: readSyscalls(pid) });
       }
       out.set(name, perPid);
     }
     return out;
   }
 
-  /** CPU ms per group between two snapshots (a process born in between counts from zero). */
-  static delta(before: Map<string, Map<number, number>>, after: Map<string, Map<number, number>>): Map<string, number> {
-    const out = new Map<string, number>();
+  /** What each group used between two snapshots (a process born in between counts from zero). */
+  static delta(before: Map<string, Map<number, ProcessUse>>, after: Map<string, Map<number, ProcessUse>>): Map<string, ProcessUse> {
+    const out = new Map<string, ProcessUse>();
     for (const [name, pids] of after) {
-      let ms = 0;
-      for (const [pid, t] of pids) ms += t - (before.get(name)?.get(pid) ?? 0);
-      out.set(name, ms);
+      const used: ProcessUse = { cpuMs: 0, syscalls: 0 };
+      for (const [pid, now] of pids) {
+        const then = before.get(name)?.get(pid);
+        used.cpuMs += now.cpuMs - (then?.cpuMs ?? 0);
+        used.syscalls += now.syscalls - (then?.syscalls ?? 0);
+      }
+      out.set(name, used);
     }
     return out;
   }

@@ -1,11 +1,12 @@
 /**
  * The recognition queue against real Redis: a request made by one change carries that change in its job (so a
  * worker holding the board before it need not read the board); a request covering several changes, or a
- * change too long to carry, carries none. Requests made while a batch is being sent leave together in the next.
+ * change too long to carry, carries none. Requests made while a batch is being sent, or within a batch's
+ * window, leave together in the next; an explicit Recognize does not wait for the window.
  */
 import { randomBytes } from 'node:crypto';
 import { type BoardChange, MAX_CHANGE_POINTS, type Point } from '@inkling/protocol';
-import { createPool, RecognitionStore } from '@inkling/store';
+import { createPool, createTestDatabase, migrate, RecognitionStore, RoomRepository } from '@inkling/store';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import pino from 'pino';
@@ -18,20 +19,28 @@ const prefix = `rqueue${randomBytes(4).toString('hex')}`;
 let redis: Redis;
 let queue: RecognitionQueue;
 let pool: pg.Pool;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
 
-beforeAll(async () => {
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  pool = createPool(inject('databaseUrl'), 1);
-  queue = new RecognitionQueue({
+/** A queue on the test's Redis prefix and database; `batchWindowMs` as given (default: none). */
+const openQueue = (batchWindowMs?: number) =>
+  new RecognitionQueue({
     redis,
     prefix,
-    // Only explicit Recognize requests read the store (none here): the pool never connects.
+    // Only explicit Recognize requests read the store (the room's current revision).
     store: new RecognitionStore(pool),
     log: pino({ level: 'silent' }),
     metrics: createRecognitionMetrics(new Registry()),
     recognizeLimit: 5,
     recognizeWindowMs: 10_000,
+    ...(batchWindowMs === undefined ? {} : { batchWindowMs }),
   });
+
+beforeAll(async () => {
+  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  db = await createTestDatabase(inject('databaseUrl'), 'inkling_rqueue_test');
+  pool = createPool(db.url, 2);
+  await migrate(pool);
+  queue = openQueue();
 });
 afterAll(async () => {
   await queue.close();
@@ -39,6 +48,7 @@ afterAll(async () => {
   if (left.length > 0) await redis.del(...left);
   await redis.quit();
   await pool.end();
+  await db.drop();
 });
 
 const points = (n: number): Point[] => Array.from({ length: n }, (_, i) => [0.1 + (0.8 * i) / n, 0.5, i * 10]);
@@ -89,9 +99,47 @@ describe('recognition queue', () => {
     await turn();
     queue.request('rq-third', 1, Date.now());
     await jobFor('rq-third');
-    const jobs = await queue.queue.getJobs(['waiting']);
-    const rooms = (id: string) => jobs.find((j) => j.data.boards.some((b) => b.roomId === id))?.data.boards.map((b) => b.roomId);
-    expect(rooms('rq-first')).toEqual(['rq-first']);
-    expect(rooms('rq-second')).toEqual(['rq-second', 'rq-third']);
+    expect(await jobRooms('rq-first')).toEqual(['rq-first']);
+    expect(await jobRooms('rq-second')).toEqual(['rq-second', 'rq-third']);
+  });
+
+  it('with a batch window, requests made within the window after a batch leave together when it ends', async () => {
+    const windowed = openQueue(500);
+    try {
+      // After a quiet spell a request leaves at once, and opens the window.
+      windowed.request('rw-first', 1, Date.now());
+      await jobFor('rw-first');
+      // Without the window each of these would leave on its own (the first batch is already added).
+      windowed.request('rw-second', 1, Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      windowed.request('rw-third', 1, Date.now());
+      await jobFor('rw-third');
+      expect(await jobRooms('rw-first')).toEqual(['rw-first']);
+      expect(await jobRooms('rw-second')).toEqual(['rw-second', 'rw-third']);
+    } finally {
+      await windowed.close();
+    }
+  });
+
+  it('an explicit Recognize does not wait for the batch window, and takes what waits for it along', async () => {
+    const windowed = openQueue(60_000);
+    try {
+      await new RoomRepository(pool).createRoom('rw-explicit');
+      windowed.request('rw-before', 1, Date.now());
+      await jobFor('rw-before');
+      // Within a minute-long window: this one would wait out the minute…
+      windowed.request('rw-waiting', 1, Date.now());
+      // …but an explicit Recognize leaves now (its answer is awaited), and the waiting request with it.
+      expect(await windowed.recognizeNow('rw-explicit')).toBe(0);
+      expect(await jobRooms('rw-explicit')).toEqual(['rw-waiting', 'rw-explicit']);
+    } finally {
+      await windowed.close();
+    }
   });
 });
+
+/** The rooms of the waiting job that names `roomId`. */
+async function jobRooms(roomId: string): Promise<string[] | undefined> {
+  const jobs = await queue.queue.getJobs(['waiting']);
+  return jobs.find((j) => j.data.boards.some((b) => b.roomId === roomId))?.data.boards.map((b) => b.roomId);
+}

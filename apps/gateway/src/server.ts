@@ -97,6 +97,7 @@ export async function startGateway(input: GatewayConfigInput | GatewayConfig, lo
     metrics: recognitionMetrics,
     recognizeLimit: config.RECOGNIZE_LIMIT_PER_ROOM,
     recognizeWindowMs: config.RECOGNIZE_WINDOW_MS,
+    batchWindowMs: config.RECOGNITION_BATCH_MS,
     faultEnqueueDelayMs: config.FAULT_ENQUEUE_DELAY_MS,
     trace: config.PIPELINE_TRACE,
   });
