@@ -184,13 +184,17 @@ function cpuColumns(m: Measured): { perGroup: Record<string, string>; serverPerC
   return { perGroup, serverPerCommit: server / commits };
 }
 
-/** Read + write system calls per commit of each group and the server's total, in one record. */
+/**
+ * Read + write system calls per commit of each group and the server's total, with the share of each group's CPU
+ * time spent in the kernel, in one record.
+ */
 function syscallColumns(m: Measured): Record<string, string> {
   const commits = Math.max(1, m.result.commits);
   const out: Record<string, string> = {};
   let server = 0;
-  for (const [name, { syscalls }] of m.used) {
-    out[`${name}`] = (syscalls / commits).toFixed(1);
+  for (const [name, { syscalls, cpuMs, systemMs }] of m.used) {
+    const kernel = cpuMs > 0 ? ((100 * systemMs) / cpuMs).toFixed(0) : '–';
+    out[name] = `${(syscalls / commits).toFixed(1)} (${kernel} %)`;
     if (name !== 'clients') server += syscalls;
   }
   return { 'server total': (server / commits).toFixed(1), ...out };
@@ -307,7 +311,7 @@ async function main(): Promise<void> {
     summaryRows.map((r) => Object.fromEntries([...columns].map((c) => [c, r[c] ?? '–']))),
   );
   printTable(
-    'bench:load — read + write system calls per commit at the target load (from /proc/<pid>/io)',
+    'bench:load — read + write system calls per commit at the target load (/proc/<pid>/io), and (in brackets) the kernel share of CPU time',
     kinds.map((k) => ({ server: k, ...syscallColumns((summaries.get(k) as ServerSummary).target) })),
   );
   const ink = summaries.get('inkling');

@@ -18,6 +18,8 @@ const TICKS_PER_SEC = (() => {
 interface ProcStat {
   ppid: number;
   cpuTicks: number;
+  /** The part of `cpuTicks` spent in the kernel (system calls, page faults). */
+  systemTicks: number;
 }
 
 function readStat(pid: number): ProcStat | null {
@@ -26,7 +28,7 @@ function readStat(pid: number): ProcStat | null {
     // The command name (field 2) may hold spaces and parentheses: parse after the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // Fields from 3 on: state(3) ppid(4) … utime(14) stime(15).
-    return { ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+    return { ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]), systemTicks: Number(fields[12]) };
   } catch {
     return null;
   }
@@ -88,9 +90,10 @@ function readSyscalls(pid: number): number {
   }
 }
 
-/** What a process used so far: CPU milliseconds and read/write system calls. */
+/** What a process used so far: CPU milliseconds (of which in the kernel) and read/write system calls. */
 export interface ProcessUse {
   cpuMs: number;
+  systemMs: number;
   syscalls: number;
 }
 
@@ -111,7 +114,13 @@ export class CpuMeter {
       const perPid = new Map<number, ProcessUse>();
       for (const pid of descendants ? withDescendants(roots) : roots) {
         const s = readStat(pid);
-        if (s) perPid.set(pid, { cpuMs: (s.cpuTicks * 1000) / TICKS_PER_SEC, syscalls: readSyscalls(pid) });
+        if (s) {
+          perPid.set(pid, {
+            cpuMs: (s.cpuTicks * 1000) / TICKS_PER_SEC,
+            systemMs: (s.systemTicks * 1000) / TICKS_PER_SEC,
+            syscalls: readSyscalls(pid),
+          });
+        }
       }
       out.set(name, perPid);
     }
@@ -122,10 +131,11 @@ export class CpuMeter {
   static delta(before: Map<string, Map<number, ProcessUse>>, after: Map<string, Map<number, ProcessUse>>): Map<string, ProcessUse> {
     const out = new Map<string, ProcessUse>();
     for (const [name, pids] of after) {
-      const used: ProcessUse = { cpuMs: 0, syscalls: 0 };
+      const used: ProcessUse = { cpuMs: 0, systemMs: 0, syscalls: 0 };
       for (const [pid, now] of pids) {
         const then = before.get(name)?.get(pid);
         used.cpuMs += now.cpuMs - (then?.cpuMs ?? 0);
+        used.systemMs += now.systemMs - (then?.systemMs ?? 0);
         used.syscalls += now.syscalls - (then?.syscalls ?? 0);
       }
       out.set(name, used);

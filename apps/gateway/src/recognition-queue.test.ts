@@ -2,10 +2,11 @@
  * The recognition queue against real Redis: a request made by one change carries that change in its job (so a
  * worker holding the board before it need not read the board); a request covering several changes, or a
  * change too long to carry, carries none. Requests made while a batch is being sent, or within a batch's
- * window, leave together in the next; an explicit Recognize does not wait for the window.
+ * window, leave together in the next; an explicit Recognize, or a full job's worth of rooms, does not wait for
+ * the window.
  */
 import { randomBytes } from 'node:crypto';
-import { type BoardChange, MAX_CHANGE_POINTS, type Point } from '@inkling/protocol';
+import { type BoardChange, MAX_BOARDS_PER_JOB, MAX_CHANGE_POINTS, type Point } from '@inkling/protocol';
 import { createPool, createTestDatabase, migrate, RecognitionStore, RoomRepository } from '@inkling/store';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -116,6 +117,20 @@ describe('recognition queue', () => {
       await jobFor('rw-third');
       expect(await jobRooms('rw-first')).toEqual(['rw-first']);
       expect(await jobRooms('rw-second')).toEqual(['rw-second', 'rw-third']);
+    } finally {
+      await windowed.close();
+    }
+  });
+
+  it("a full job's worth of rooms does not wait for the batch window", async () => {
+    const windowed = openQueue(60_000);
+    try {
+      windowed.request('rf-before', 1, Date.now());
+      await jobFor('rf-before');
+      const rooms = Array.from({ length: MAX_BOARDS_PER_JOB }, (_, i) => `rf-${i}`);
+      for (const roomId of rooms) windowed.request(roomId, 1, Date.now());
+      await jobFor('rf-0');
+      expect(await jobRooms('rf-0')).toEqual(rooms);
     } finally {
       await windowed.close();
     }

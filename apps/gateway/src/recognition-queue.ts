@@ -7,8 +7,9 @@
  * Requests never hold up an acknowledgement: they wait here, one entry per room, and leave in batches (all
  * rooms asked for in one event-loop turn travel as one job). One batch is being added at a time
  * (`MAX_BATCHES_IN_FLIGHT`), and batches leave at most once per `batchWindowMs`: requests made meanwhile
- * gather into the next, as stroke commits do. A request after a quiet spell leaves at once, and one with an
- * explicit Recognize in it does not wait for the window.
+ * gather into the next, as stroke commits do. A request after a quiet spell leaves at once; a batch with an
+ * explicit Recognize in it, or with a full job's worth of rooms (`MAX_BOARDS_PER_JOB`), does not wait for the
+ * window.
  * If Redis is down they stay here (still one per room) and leave when it is back; if this process dies
  * first, the reconciler finds the rooms in Postgres (their revision is ahead of their recognized one).
  */
@@ -235,8 +236,8 @@ export class RecognitionQueue {
     } else {
       this.waiting.set(roomId, { revision, acceptedAtMs, explicit: explicit ? [explicit] : [], trace, change });
     }
-    // An explicit Recognize waits for no window: someone is waiting for its answer.
-    if (explicit && this.windowTimer) {
+    // An explicit Recognize waits for no window (someone is waiting for its answer), nor does a full job.
+    if (this.windowTimer && (explicit || this.waiting.size >= MAX_BOARDS_PER_JOB)) {
       clearTimeout(this.windowTimer);
       this.windowTimer = null;
       this.scheduled = false;
@@ -246,7 +247,8 @@ export class RecognitionQueue {
 
   /**
    * Flushes after the current event-loop turn, so everything asked for in one turn leaves together — or, within
-   * the last batch's window, when the window ends (unless an explicit Recognize waits, which leaves at once).
+   * the last batch's window, when the window ends (unless an explicit Recognize waits, or a full job's worth of
+   * rooms, which leave at once).
    */
   private schedule(): void {
     if (this.closed || this.scheduled || this.inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.retryTimer || this.waiting.size === 0) return;
@@ -257,7 +259,7 @@ export class RecognitionQueue {
       void this.flush();
     };
     const waitMs = this.windowEndsAt - performance.now();
-    if (waitMs > 0 && !this.explicitWaiting()) this.windowTimer = setTimeout(go, waitMs);
+    if (waitMs > 0 && this.waiting.size < MAX_BOARDS_PER_JOB && !this.explicitWaiting()) this.windowTimer = setTimeout(go, waitMs);
     else setImmediate(go);
   }
 
