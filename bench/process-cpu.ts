@@ -1,8 +1,8 @@
 /**
  * CPU time of the processes a benchmark runs, read from the processes themselves (/proc/<pid>/stat: user +
- * system time), so a figure like "CPU ms per commit" can be compared between machines; and their system calls
- * (/proc/<pid>/io: reads + writes), which on a virtual machine cost far more than their bytes suggest. A group is a set of
- * root pids plus all their descendants (Postgres backends are children of the postmaster).
+ * system time), so a figure like "CPU ms per commit" can be compared between machines; the kernel's part of
+ * it, and their read and write system calls (/proc/<pid>/io). A group is a set of root pids plus all their
+ * descendants (Postgres backends are children of the postmaster).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
