@@ -3,7 +3,7 @@
  * worker holding the board before it need not read the board); a request covering several changes, or a
  * change too long to carry, carries none. Requests made while a batch is being sent, or within a batch's
  * window, leave together in the next; an explicit Recognize, or a full job's worth of rooms, does not wait for
- * the window.
+ * the window, and closing hands over what waits for it.
  */
 import { randomBytes } from 'node:crypto';
 import { type BoardChange, MAX_BOARDS_PER_JOB, MAX_CHANGE_POINTS, type Point } from '@inkling/protocol';
@@ -120,6 +120,17 @@ describe('recognition queue', () => {
     } finally {
       await windowed.close();
     }
+  });
+
+  it('closing hands over the requests waiting for the window (a gateway stopping loses none)', async () => {
+    const windowed = openQueue(60_000);
+    windowed.request('rc-before', 1, Date.now());
+    await jobFor('rc-before');
+    windowed.request('rc-held', 1, Date.now());
+    expect(windowed.backlog).toBe(1);
+    await windowed.close();
+    expect(windowed.backlog).toBe(0);
+    expect(await jobRooms('rc-held')).toEqual(['rc-held']);
   });
 
   it("a full job's worth of rooms does not wait for the batch window", async () => {

@@ -104,18 +104,20 @@ describe('train and eval command lines', () => {
     const blendMissing = await cli('blend-cli.ts', [join(dir, 'missing'), '--base', join(dir, 'b'), '--weight', '0.8', '--out', out]);
     expect(blendMissing.code).toBe(1);
     expect(blendMissing.stderr).toMatch(/^error: .*missing/m);
-    const refitShares = await cli('refit-cli.ts', [join(dir, 'missing'), '--out', out, '--pen-share', '0.5', '--non-digit-share', '0.5']);
-    expect(refitShares.code).toBe(2);
-    expect(refitShares.stderr).toContain('invalid --pen-share: pen and non-digit shares must leave room for MNIST');
-    const refitImages = await cli('refit-cli.ts', [join(dir, 'missing'), '--out', out, '--images', '12']);
-    expect(refitImages.code).toBe(2);
-    expect(refitImages.stderr).toContain('invalid --images');
-    const refitHardWeight = await cli('refit-cli.ts', [join(dir, 'missing'), '--out', out, '--hard-mnist', '300', '--hard-weight', '0.5']);
-    expect(refitHardWeight.code).toBe(2);
-    expect(refitHardWeight.stderr).toContain('invalid --hard-weight');
-    const refitHardCount = await cli('refit-cli.ts', [join(dir, 'missing'), '--out', out, '--hard-mnist', '-3']);
-    expect(refitHardCount.code).toBe(2);
-    expect(refitHardCount.stderr).toContain('--hard-mnist');
+    // Refused flags of the re-fit: each a usage error (exit 2) naming the flag, before any model is read.
+    const refitRefusals: [flags: string[], message: string][] = [
+      [['--pen-share', '0.5', '--non-digit-share', '0.5'], 'invalid --pen-share: pen and non-digit shares must leave room for MNIST'],
+      [['--images', '12'], 'invalid --images'],
+      [['--hard-mnist', '300', '--hard-weight', '0.5'], 'invalid --hard-weight'],
+      // `=`: a separate "-3" would read as a flag of its own.
+      [['--hard-mnist=-3'], 'invalid --hard-mnist'],
+      [['--hard-mnist', '300', '--hard-rounds', '0'], 'invalid --hard-rounds'],
+    ];
+    for (const [flags, message] of refitRefusals) {
+      const refused = await cli('refit-cli.ts', [join(dir, 'missing'), '--out', out, ...flags]);
+      expect(refused.code, flags.join(' ')).toBe(2);
+      expect(refused.stderr).toContain(message);
+    }
     // A digits-only model (10 classes) has no column to re-fit.
     const digitsOnly = join(dir, 'digits-only');
     await initBackend('wasm');
